@@ -1,0 +1,130 @@
+"""`Project`: the single Python API every front end calls.
+
+The CLI, the IPython magics, the widgets and the Jupyter Server extension are thin
+adapters over this class: they parse their input, call a method, and render what comes
+back (results, :mod:`~jupyter_exp.events` while it runs, :mod:`~jupyter_exp.errors`
+when it fails).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from .core.add import add
+from .core.dag import DagFormat, render_dag
+from .core.index import Index
+from .core.repo import Repo
+from .core.repro import ReproOptions, ReproResult, reproduce
+from .core.status import StatusReport, compute_status
+from .events import EventSink, ignore_events
+
+__all__ = ["Project"]
+
+
+class Project:
+    """A DVC-compatible project: the Git repository containing ``path``.
+
+    ``on_event`` receives progress events from every long operation unless a call
+    passes its own.
+    """
+
+    def __init__(
+        self, path: str | os.PathLike[str] = ".", *, on_event: EventSink | None = None
+    ) -> None:
+        self.repo = Repo.find(path)
+        self.on_event: EventSink = on_event or ignore_events
+
+    @property
+    def root(self) -> Path:
+        """Absolute path of the project root."""
+        return self.repo.root
+
+    def __repr__(self) -> str:
+        return f"Project({str(self.root)!r})"
+
+    # --- setup ---------------------------------------------------------------------------
+
+    def init(self) -> bool:
+        """Create ``.dvc/`` as ``dvc init`` does. Returns False if it already existed."""
+        return self.repo.ensure_dvc_dir()
+
+    # --- pipeline ------------------------------------------------------------------------
+
+    def index(self) -> Index:
+        """Load and validate every ``dvc.yaml`` and ``*.dvc`` file of the project."""
+        return Index.load(self.repo)
+
+    def repro(
+        self,
+        targets: Sequence[str] = (),
+        *,
+        force: bool = False,
+        single_item: bool = False,
+        pipeline: bool = False,
+        all_pipelines: bool = False,
+        recursive: bool = False,
+        downstream: bool = False,
+        force_downstream: bool = False,
+        keep_going: bool = False,
+        ignore_errors: bool = False,
+        dry: bool = False,
+        interactive: Callable[[str], bool] | None = None,
+        allow_missing: bool = False,
+        run_cache: bool = True,
+        env: dict[str, str] | None = None,
+        on_event: EventSink | None = None,
+    ) -> ReproResult:
+        """Run the stale stages of the pipeline, as ``dvc repro`` does.
+
+        Targets are stage names (``train``, ``train@1``), ``dvc.yaml`` paths, addresses
+        (``sub/dvc.yaml:train``) or ``*.dvc`` files; empty means every pipeline of the
+        project. ``interactive`` is asked ``stage address -> run it?`` before each stage.
+        Raises :class:`~jupyter_exp.errors.StageFailedError` when a stage fails.
+        """
+        options = ReproOptions(
+            targets=tuple(targets),
+            force=force,
+            single_item=single_item,
+            pipeline=pipeline,
+            all_pipelines=all_pipelines,
+            recursive=recursive,
+            downstream=downstream,
+            force_downstream=force_downstream,
+            keep_going=keep_going,
+            ignore_errors=ignore_errors,
+            dry=dry,
+            interactive=interactive,
+            allow_missing=allow_missing,
+            run_cache=run_cache,
+            env=dict(env or {}),
+        )
+        return reproduce(self.repo, options, on_event or self.on_event)
+
+    def status(self, targets: Sequence[str] = ()) -> StatusReport:
+        """What changed since the last run, as ``dvc status --json`` reports it.
+
+        An empty mapping means everything is up to date.
+        """
+        return compute_status(self.repo, tuple(targets))
+
+    def dag(self, targets: Sequence[str] = (), *, fmt: DagFormat = "text") -> str:
+        """The stage graph as text, Mermaid, Graphviz dot, or JSON."""
+        return render_dag(self.index(), tuple(targets), fmt)
+
+    # --- data ----------------------------------------------------------------------------
+
+    def add(self, paths: Sequence[str | os.PathLike[str]]) -> list[str]:
+        """Track files or directories with DVC: cache them and write ``PATH.dvc`` files.
+
+        Returns the repo-relative paths of the ``.dvc`` files written.
+        """
+        written = []
+        with self.repo.lock():
+            index = self.index()
+            for path in paths:
+                rel = self.repo.relpath(path)
+                index.check_addable(rel)
+                written.append(add(self.repo, rel, on_event=self.on_event))
+        return written

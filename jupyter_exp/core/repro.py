@@ -1,0 +1,391 @@
+"""Reproduce a pipeline the way ``dvc repro`` does, reporting progress as events.
+
+Plan: pick the stages the targets and flags cover, in dependency order, and check
+before anything runs that their inputs exist. Then, stage by stage: skip what is up to
+date; restore outputs from the cache when only they are missing, or from the run-cache
+when this exact command/deps/params signature ran before; otherwise run the command,
+cache the outputs and record the stage in ``dvc.lock`` at once, so a later failure
+keeps every stage that already succeeded.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ..errors import (
+    MissingDependencyError,
+    MissingOutputError,
+    ReproductionFailedError,
+    StageFailedError,
+)
+from ..events import (
+    DataSourceChecked,
+    EventSink,
+    LockfileUpdated,
+    StageCompleted,
+    StageFailed,
+    StageRestored,
+    StageSkipped,
+    StageStarted,
+)
+from .add import add
+from .checkout import checkout
+from .context import RunContext
+from .fsutil import remove_path
+from .gitignore import ensure_ignored
+from .index import Index
+from .objects import HashInfo, LockEntry
+from .params import stage_params_values
+from .pipeline.model import Output, Stage
+from .repo import Repo
+from .runcache import RunCache, is_cacheable
+from .stages.shell import run_command
+from .status import StageStatus, stage_status
+
+Outcome = Literal["ran", "restored", "skipped", "committed", "dry", "failed"]
+
+
+@dataclass(frozen=True)
+class ReproOptions:
+    """The flags of ``repro`` (see ``jupyter exp repro --help``)."""
+
+    targets: tuple[str, ...] = ()
+    force: bool = False
+    single_item: bool = False
+    pipeline: bool = False
+    all_pipelines: bool = False
+    recursive: bool = False
+    downstream: bool = False
+    force_downstream: bool = False
+    keep_going: bool = False
+    ignore_errors: bool = False
+    dry: bool = False
+    interactive: Callable[[str], bool] | None = None
+    allow_missing: bool = False
+    run_cache: bool = True
+    env: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ReproResult:
+    """What a reproduction did, by stage address."""
+
+    ran: list[str] = field(default_factory=list)
+    restored: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    committed: list[str] = field(default_factory=list)
+    dry: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    # Files a Git user may want to stage: lock files and .gitignore files written.
+    touched: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        """True when anything in the workspace or a lock file changed."""
+        return bool(self.ran or self.restored or self.committed)
+
+
+def plan(index: Index, options: ReproOptions) -> list[Stage]:
+    """The stages ``options`` cover, parents first."""
+    graph = index.graph
+    if options.all_pipelines:
+        return graph.topological()
+    roots = (
+        index.resolve(options.targets, recursive=options.recursive)
+        if options.targets
+        else index.default_targets()
+    )
+    if options.single_item:
+        selected = {id(s) for s in roots}
+    elif options.pipeline:
+        selected = graph.component(roots)
+    elif options.downstream:
+        selected = graph.with_downstream(roots)
+    else:
+        selected = graph.with_upstream(roots)
+    return graph.topological(selected)
+
+
+def reproduce(repo: Repo, options: ReproOptions, on_event: EventSink) -> ReproResult:
+    """Load, validate, plan and run; raise :class:`StageFailedError` on failure."""
+    with repo.lock():
+        index = Index.load(repo)
+        stages = plan(index, options)
+        _check_inputs(index, stages, options)
+        ctx = RunContext(repo, index.recorded)
+        try:
+            return _Reproducer(ctx, index, options, on_event).run(stages)
+        finally:
+            ctx.close()
+
+
+def _check_inputs(index: Index, stages: list[Stage], options: ReproOptions) -> None:
+    """Missing deps, params files and keys are errors before any command runs."""
+    repo = index.repo
+    planned = {id(s) for s in stages}
+    for stage in stages:
+        if stage.is_data_source:
+            continue
+        for dep in stage.deps:
+            producer = index.graph.outputs.stage_of(dep.repo_path)
+            produced_here = producer is not None and id(producer) in planned
+            if produced_here or repo.abspath(dep.repo_path).exists():
+                continue
+            if producer is not None and producer.is_data_source:
+                continue  # restored from the cache when the data source is verified
+            if not options.allow_missing:
+                raise MissingDependencyError(dep.repo_path, stage=stage.address)
+        if not any(index.graph.outputs.stage_of(p.repo_path) for p in stage.params):
+            stage_params_values(repo, stage)
+
+
+class _Reproducer:
+    def __init__(
+        self, ctx: RunContext, index: Index, options: ReproOptions, on_event: EventSink
+    ) -> None:
+        self.ctx = ctx
+        self.repo = ctx.repo
+        self.index = index
+        self.options = options
+        self.emit = on_event
+        self.result = ReproResult()
+        self.runcache = RunCache(self.repo)
+        self.link_types = self.repo.config.link_types
+
+    def run(self, stages: list[Stage]) -> ReproResult:
+        graph = self.index.graph
+        forced: set[int] = set()
+        failed: set[int] = set()
+        failures: list[StageFailedError] = []
+        total = sum(1 for s in stages if not s.is_data_source)
+        position = 0
+        for stage in stages:
+            position += 0 if stage.is_data_source else 1
+            if not self.options.ignore_errors and any(
+                id(p) in failed for p in graph.parents(stage)
+            ):
+                failed.add(id(stage))
+                self.emit(StageSkipped(stage=stage.address, reason="upstream-failed"))
+                self.result.skipped.append(stage.address)
+                continue
+            try:
+                outcome = self._one(stage, id(stage) in forced, position, total)
+            except StageFailedError as error:
+                failed.add(id(stage))
+                failures.append(error)
+                self.result.failed.append(stage.address)
+                if not (self.options.keep_going or self.options.ignore_errors):
+                    raise
+                continue
+            if self.options.force_downstream and outcome in ("ran", "restored", "dry"):
+                forced |= graph.with_downstream([stage])
+        if failures:
+            raise failures[0] if len(failures) == 1 else ReproductionFailedError(failures)
+        return self.result
+
+    # --- one stage -----------------------------------------------------------------------
+
+    def _one(self, stage: Stage, forced: bool, position: int, total: int) -> Outcome:
+        if stage.is_data_source:
+            return self._verify_source(stage)
+        options = self.options
+        status = stage_status(self.ctx, stage)
+        forced = forced or options.force
+        if not forced and not status.changed(allow_missing=options.allow_missing):
+            reason = "frozen" if stage.frozen else "unchanged"
+            self.emit(StageSkipped(stage=stage.address, reason=reason))
+            self.result.skipped.append(stage.address)
+            return "skipped"
+        if options.dry:
+            self._started(stage, status, position, total)
+            self.result.dry.append(stage.address)
+            return "dry"
+        if options.interactive is not None and not options.interactive(stage.address):
+            self.emit(StageSkipped(stage=stage.address, reason="declined"))
+            self.result.skipped.append(stage.address)
+            return "skipped"
+        if not forced:
+            if status.only_outputs_missing and self._restore_from_lock(stage):
+                return self._restored(stage, "cache")
+            if options.run_cache and is_cacheable(stage) and self._restore_from_runcache(stage):
+                return self._restored(stage, "run-cache")
+        self._execute(stage, status, position, total)
+        return "ran"
+
+    def _started(self, stage: Stage, status: StageStatus, position: int, total: int) -> None:
+        self.emit(
+            StageStarted(
+                stage=stage.address,
+                cmd=stage.cmd_text,
+                reasons=status.reasons(),
+                index=position,
+                total=total,
+            )
+        )
+
+    def _restored(self, stage: Stage, source: Literal["run-cache", "cache"]) -> Outcome:
+        self.emit(StageRestored(stage=stage.address, source=source))
+        self.result.restored.append(stage.address)
+        return "restored"
+
+    # --- restoring -----------------------------------------------------------------------
+
+    def _restore_outputs(self, stage: Stage, recorded: dict[str, HashInfo]) -> bool:
+        """Check out every output from the cache if all of them are there."""
+        if any(
+            recorded.get(out.def_path) is None or not self.ctx.cache.has(recorded[out.def_path])
+            for out in stage.outs
+        ):
+            return False
+        for out in stage.outs:
+            info = recorded[out.def_path]
+            link_types = self.link_types if out.cache else ("copy",)
+            checkout(self.ctx.cache, info, self.repo.abspath(out.repo_path), link_types)
+            self._ignore(out)
+        self.ctx.forget([o.repo_path for o in stage.outs])
+        return True
+
+    def _restore_from_lock(self, stage: Stage) -> bool:
+        entry = self.ctx.lock_entry(stage)
+        return entry is not None and self._restore_outputs(stage, entry.outs)
+
+    def _restore_from_runcache(self, stage: Stage) -> bool:
+        deps = self._dep_hashes(stage)
+        if deps is None:
+            return False
+        probe = LockEntry(
+            cmd=stage.cmd or "", deps=deps, params=stage_params_values(self.repo, stage)
+        )
+        hit = self.runcache.lookup(probe, [o.def_path for o in stage.outs])
+        if hit is None or not self._restore_outputs(stage, hit.outs):
+            return False
+        entry = LockEntry(cmd=probe.cmd, deps=deps, params=probe.params, outs=dict(hit.outs))
+        self._write_lock(stage, entry)
+        return True
+
+    # --- running -------------------------------------------------------------------------
+
+    def _execute(self, stage: Stage, status: StageStatus, position: int, total: int) -> None:
+        self._started(stage, status, position, total)
+        started = time.monotonic()
+        self._clear_outputs(stage)
+        env = {
+            **os.environ,
+            "DVC_ROOT": str(self.repo.root),
+            "DVC_STAGE": stage.address,
+            **self.options.env,
+        }
+        commands = stage.cmd if isinstance(stage.cmd, list) else [stage.cmd or ""]
+        cwd = self.repo.abspath(stage.wdir)
+        for command in commands:
+            code = run_command(command, cwd=cwd, env=env, stage=stage.address, on_event=self.emit)
+            if code != 0:
+                error = StageFailedError(stage.address, code, command)
+                self.emit(StageFailed(stage=stage.address, returncode=code, message=str(error)))
+                raise error
+        self.ctx.forget([o.repo_path for o in stage.outs] + [d.repo_path for d in stage.deps])
+        entry = self._commit(stage)
+        self._write_lock(stage, entry)
+        if self.options.run_cache and is_cacheable(stage):
+            self.runcache.save(entry)
+        self.emit(StageCompleted(stage=stage.address, duration=time.monotonic() - started))
+        self.result.ran.append(stage.address)
+
+    def _clear_outputs(self, stage: Stage) -> None:
+        """Delete outputs before the command runs, as DVC does (except ``persist``).
+
+        A cached output whose current content is not in the cache yet (edited by hand
+        since the last run) is saved there first, so nothing the user had is lost.
+        """
+        for out in stage.outs:
+            path = self.repo.abspath(out.repo_path)
+            if out.persist or not (path.exists() or path.is_symlink()):
+                continue
+            current = self.ctx.hash(out.repo_path)
+            if out.cache and current is not None and not self.ctx.cache.has(current[0]):
+                self.ctx.cache.save(path, current[0], current[1])
+            remove_path(path)
+        self.ctx.forget([o.repo_path for o in stage.outs])
+
+    def _commit(self, stage: Stage) -> LockEntry:
+        """Hash and cache the outputs of a finished command; build its lock entry."""
+        outs: dict[str, HashInfo] = {}
+        # The run-cache needs every output in the cache, cached or not (as in DVC).
+        keep_all = self.options.run_cache and is_cacheable(stage)
+        for out in stage.outs:
+            hashed = self.ctx.hash(out.repo_path)
+            if hashed is None:
+                raise MissingOutputError(out.def_path, stage=stage.address)
+            info, tree = hashed
+            if out.cache or keep_all:
+                self.ctx.cache.save(self.repo.abspath(out.repo_path), info, tree)
+            if out.cache:
+                self._relink(out, info, tree)
+                self._ignore(out)
+            outs[out.def_path] = info
+        deps = self._dep_hashes(stage)
+        if deps is None:
+            missing = next(d for d in stage.deps if self.ctx.hash(d.repo_path) is None)
+            raise MissingDependencyError(missing.repo_path, stage=stage.address)
+        params = stage_params_values(self.repo, stage)
+        return LockEntry(cmd=stage.cmd or "", deps=deps, params=params, outs=outs)
+
+    def _relink(self, out: Output, info: HashInfo, tree: object) -> None:
+        # With the copy-safe default the workspace copy stays as written; with links
+        # configured, replace it by a link into the cache as DVC does.
+        if self.link_types[0] in ("hardlink", "symlink"):
+            checkout(self.ctx.cache, info, self.repo.abspath(out.repo_path), self.link_types)
+            self.ctx.forget([out.repo_path])
+
+    def _dep_hashes(self, stage: Stage) -> dict[str, HashInfo] | None:
+        deps: dict[str, HashInfo] = {}
+        for dep in stage.deps:
+            hashed = self.ctx.hash(dep.repo_path)
+            if hashed is None:
+                return None
+            deps[dep.def_path] = hashed[0]
+        return deps
+
+    # --- bookkeeping ---------------------------------------------------------------------
+
+    def _write_lock(self, stage: Stage, entry: LockEntry) -> None:
+        if self.ctx.write_lock_entry(stage, entry):
+            self.emit(LockfileUpdated(path=stage.lockfile, stages=(stage.address,)))
+            self._touched(stage.lockfile)
+
+    def _ignore(self, out: Output) -> None:
+        changed = ensure_ignored(self.repo, out.repo_path)
+        if changed:
+            self._touched(changed)
+
+    def _touched(self, path: str) -> None:
+        if path not in self.result.touched:
+            self.result.touched.append(path)
+
+    def _verify_source(self, stage: Stage) -> Outcome:
+        """A ``*.dvc`` data source: restore it if missing, re-commit it if edited."""
+        status = stage_status(self.ctx, stage)
+        if not status.outs:
+            self.emit(DataSourceChecked(path=stage.dvcfile, changed=False))
+            return "skipped"
+        recorded = self.index.recorded.get(stage.dvcfile, {})
+        if all(s in ("deleted", "not in cache") for s in status.outs.values()):
+            if self.options.allow_missing or self._restore_outputs(stage, recorded):
+                self.emit(DataSourceChecked(path=stage.dvcfile, changed=False))
+                return "skipped"
+            missing = next(iter(status.outs))
+            raise MissingDependencyError(missing, stage=stage.address)
+        if self.options.dry:
+            self.result.dry.append(stage.address)
+            return "dry"
+        for out in stage.outs:
+            add(self.repo, out.repo_path)
+        self.ctx.forget([o.repo_path for o in stage.outs])
+        self.emit(DataSourceChecked(path=stage.dvcfile, changed=True))
+        self.result.committed.append(stage.address)
+        self._touched(stage.dvcfile)
+        return "committed"
