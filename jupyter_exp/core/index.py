@@ -6,6 +6,7 @@ before any stage command runs.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import os
 import posixpath
@@ -80,10 +81,8 @@ class Index:
     def _file_path(self, target: str) -> str | None:
         """Repo-relative form of a path-like target (relative to cwd, then to the root)."""
         candidates = []
-        try:
+        with contextlib.suppress(PathOutsideRepoError):
             candidates.append(self.repo.relpath(target))
-        except PathOutsideRepoError:
-            pass
         candidates.append(posixpath.normpath(target.replace(os.sep, "/")))
         for rel in candidates:
             if self.repo.abspath(rel).exists():

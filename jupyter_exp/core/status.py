@@ -10,14 +10,14 @@ stages and ``--allow-missing``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 from .context import MISSING, RunContext
 from .index import Index
 from .pipeline.model import Stage
 from .repo import Repo
 
-StatusEntry = Union[str, dict[str, Any]]
+StatusEntry = str | dict[str, Any]
 StatusReport = dict[str, list[StatusEntry]]
 
 

@@ -9,6 +9,7 @@ nothing is left running behind us.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import os
 import selectors
 import signal
@@ -107,10 +108,8 @@ def _terminate_group(proc: subprocess.Popen[bytes]) -> None:
                 return
             time.sleep(0.05)
     _signal_group(proc, signal.SIGKILL)
-    try:
+    with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        pass
 
 
 def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> bool:
