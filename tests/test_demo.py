@@ -1,0 +1,123 @@
+"""The demo project: built correctly, and `jupyter exp demo` runs it end to end."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import git, run_cli
+
+from jupyter_exp.demo import (
+    DEFAULT_PARAMS,
+    create_demo_project,
+    read_metrics,
+    set_param,
+)
+from jupyter_exp.errors import InvalidArgumentError
+
+pytest_plugins = ["dvc_oracle"]
+
+
+def test_create_demo_project_commits_a_clean_repository(tmp_path: Path) -> None:
+    root = create_demo_project(tmp_path / "demo")
+    assert root == (tmp_path / "demo").resolve()
+    for name in ("dvc.yaml", "params.yaml", "data/raw.csv", "src/train.py", ".dvc/config"):
+        assert (root / name).is_file(), name
+    assert git(root, "status", "--porcelain") == ""
+    assert len(git(root, "log", "--oneline").splitlines()) == 1
+    tracked = git(root, "ls-files").split()
+    assert ".dvc/config" in tracked and "dvc.yaml" in tracked
+    assert (root / "data/raw.csv").read_text().count("\n") == 401
+
+
+def test_demo_data_is_deterministic(tmp_path: Path) -> None:
+    a = create_demo_project(tmp_path / "a")
+    b = create_demo_project(tmp_path / "b")
+    assert (a / "data/raw.csv").read_bytes() == (b / "data/raw.csv").read_bytes()
+
+
+def test_refuses_a_non_empty_directory(tmp_path: Path) -> None:
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "file.txt").write_text("mine")
+    with pytest.raises(InvalidArgumentError, match="not an empty directory"):
+        create_demo_project(tmp_path / "busy")
+    assert (tmp_path / "busy" / "file.txt").read_text() == "mine"
+
+
+def test_set_param_rewrites_params_yaml(tmp_path: Path) -> None:
+    root = create_demo_project(tmp_path / "demo")
+    assert set_param(root, "train.lr", 0.5) == DEFAULT_PARAMS["train"]["lr"]
+    text = (root / "params.yaml").read_text()
+    assert "  lr: 0.5\n" in text
+    assert "  epochs: 30\n" in text
+    with pytest.raises(InvalidArgumentError):
+        set_param(root, "train.nope", 1)
+
+
+def test_stage_scripts_run_with_plain_python(tmp_path: Path) -> None:
+    """The stages need nothing but the standard library."""
+    root = create_demo_project(tmp_path / "demo")
+    for argv in (
+        ["src/prepare.py", "--test-ratio", "0.25", "--seed", "7"],
+        ["src/train.py", "--lr", "0.5", "--epochs", "30"],
+        ["src/evaluate.py"],
+    ):
+        subprocess.run(["python3", "-I", *argv], cwd=root, check=True, capture_output=True)
+    metrics = read_metrics(root)
+    assert set(metrics) == {"train.loss", "train.accuracy", "test.accuracy"}
+    assert metrics["test.accuracy"] > 0.7
+
+
+def test_demo_command_end_to_end(tmp_path: Path) -> None:
+    target = tmp_path / "demo"
+    done = run_cli(tmp_path, "demo", str(target))
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert f"Created the demo project in {target.resolve()}" in out
+
+    first, second = out.split("$ jupyter exp repro\n")[1:3]
+    for stage in ("prepare", "train", "evaluate"):
+        assert f"Running stage '{stage}':" in first
+    # Only the stages that use train.lr run again.
+    assert "Stage 'prepare' didn't change, skipping" in second
+    assert "Running stage 'prepare':" not in second
+    assert "Running stage 'train':" in second and "Running stage 'evaluate':" in second
+    assert "\t\t\tmodified:           train.lr" in out
+
+    table = out.split("$ compare metrics\n")[1]
+    header = table.splitlines()[0]
+    assert re.match(r"metric\s+train\.lr=0\.05\s+train\.lr=0\.5$", header)
+    accuracy = re.search(r"^test\.accuracy\s+([\d.]+)\s+([\d.]+)$", table, re.M)
+    assert accuracy and float(accuracy[2]) > float(accuracy[1])
+
+    # The workspace is consistent: nothing left to run, baseline committed to Git.
+    assert run_cli(target, "status").stdout == "Data and pipelines are up to date.\n"
+    assert "Baseline" in git(target, "log", "--oneline")
+    again = run_cli(target, "repro")
+    assert again.stdout.endswith("Data and pipelines are up to date.\n")
+
+
+def test_demo_in_a_fresh_temp_dir(tmp_path: Path) -> None:
+    done = run_cli(tmp_path, "demo", "-q", env={"TMPDIR": str(tmp_path)})
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+    (created,) = tmp_path.glob("jupyter-exp-demo-*")
+    assert (created / "dvc.lock").is_file()
+
+
+def test_demo_refuses_a_non_empty_dir(tmp_path: Path) -> None:
+    (tmp_path / "x").write_text("")
+    done = run_cli(tmp_path, "demo", ".")
+    assert done.returncode == 2
+    assert done.stderr.startswith("ERROR: ") and "not an empty directory" in done.stderr
+
+
+@pytest.mark.oracle
+def test_dvc_agrees_the_demo_is_up_to_date(tmp_path: Path, dvc) -> None:
+    target = tmp_path / "demo"
+    assert run_cli(tmp_path, "demo", "-q", str(target)).returncode == 0
+    status = dvc(target, "status")
+    assert status.stdout.strip() == "Data and pipelines are up to date."
+    repro = dvc(target, "repro")
+    assert "Running stage" not in repro.stdout
