@@ -539,6 +539,40 @@ def test_ctrl_c_stops_the_stage_and_exits_130(make_project, tmp_path: Path) -> N
     assert not _alive(child), "the stage's process outlived jupyter-exp"
 
 
+@pytest.mark.skipif(os.name != "posix", reason="needs a pseudo-terminal")
+def test_terminal_output_is_styled(make_project) -> None:
+    """On a TTY the lines are styled with rich; the stage output is still passed through."""
+    import pty
+
+    root = make_project(PIPELINE)
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: become jupyter-exp with the pty as its terminal
+        try:
+            os.chdir(root)
+            os.environ["TERM"] = "xterm-256color"
+            os.environ.pop("NO_COLOR", None)
+            os.execvp("jupyter-exp", ["jupyter-exp", "repro"])
+        finally:
+            os._exit(127)  # never return into pytest in the child
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    out = b"".join(chunks).decode()
+    assert os.waitstatus_to_exitcode(status) == 0, out
+    assert "\x1b[" in out
+    assert "[1/2] Running stage 'prepare':" in out
+    assert "✔ [2/2] Stage 'train' done in" in out
+    assert "training\r\n" in out
+
+
 @pytest.mark.skipif(shutil.which("jupyter") is None, reason="jupyter_core is not installed")
 def test_jupyter_subcommand_dispatch(tmp_path: Path) -> None:
     done = subprocess.run(

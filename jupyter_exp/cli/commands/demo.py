@@ -88,7 +88,7 @@ def commit_baseline(demo: Demo) -> None:
 
     demo.command('git add -A && git commit -m "Baseline"')
     sha = git_commit(demo.root, "Baseline run of the demo pipeline")
-    demo.ui.write(f"[main {sha[:7]}] Baseline run of the demo pipeline")
+    demo.ui.write(f"Committed {sha[:7]}: Baseline run of the demo pipeline")
 
 
 def change_param(demo: Demo) -> None:

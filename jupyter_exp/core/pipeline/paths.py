@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import posixpath
 import re
 
 from .model import join_repo_path
@@ -27,17 +26,20 @@ class PathResolver:
 
     def repo_path(self, wdir: str, def_path: str) -> str | None:
         """Repo-relative path of ``def_path`` written in ``wdir``; None if outside."""
-        if _URL.match(def_path):
+        if "://" in def_path and _URL.match(def_path):
             return None
-        if os.path.isabs(def_path):
+        if def_path[:1] == "/" or (os.sep != "/" and os.path.isabs(def_path)):
             rel = os.path.relpath(os.path.normpath(def_path), self.root)
             rel = rel.replace(os.sep, "/")
-            rel = "." if rel == "" else rel
+        elif _is_plain(def_path):
+            # the common case, without normpath: "data/x.csv" in wdir "." or "sub"
+            rel = def_path if wdir == "." else f"{wdir}/{def_path}"
         else:
             rel = join_repo_path(wdir, def_path)
-        if rel == ".." or rel.startswith("../") or os.path.isabs(rel):
+        if rel == ".." or rel.startswith("../") or rel[:1] == "/":
             return None
-        if rel != "." and not self._parent_inside(posixpath.dirname(rel)):
+        parent = rel.rpartition("/")[0]
+        if parent and not self._parent_inside(parent):
             return None
         return rel
 
@@ -54,3 +56,14 @@ class PathResolver:
             known = real == self._real_root or real.startswith(self._real_root + os.sep)
             self._dir_ok[rel_dir] = known
         return known
+
+
+def _is_plain(path: str) -> bool:
+    """True when ``path`` is already normalised: no ``.``/``..`` parts, no ``//``."""
+    return not (
+        path[:1] == "."
+        or "/." in path
+        or "//" in path
+        or path.endswith("/")
+        or (os.sep != "/" and os.sep in path)
+    )

@@ -111,7 +111,11 @@ class Resolver:
                     self._merge_file(ctx, DEFAULT_PARAMS_FILE, wdir, keys, stage)
             for i, item in enumerate(vars_):
                 if isinstance(item, str):
-                    self._merge_file(ctx, item, wdir, (*keys, i), stage)
+                    try:
+                        self._merge_file(ctx, item, wdir, (*keys, i), stage)
+                    except ResolveFailure as exc:
+                        exc.keys = (i,)
+                        raise
                 else:
                     origin = f"{stage}.vars[{i}]" if stage else f"vars[{i}]"
                     try:
@@ -136,12 +140,11 @@ class Resolver:
             loaded = ctx.imports[repo_path]
             if not select and loaded is None:
                 return  # the whole file again: allowed, nothing to do
-            if (
-                (not select and loaded is not None)
-                or (select and loaded is None)
-                or (select and loaded and set(select) & set(loaded))
-            ):
-                raise ResolveFailure(f"cannot load '{item}' as it is already loaded")
+            # dvc/parsing/context.py check_loaded
+            if select and loaded is None:
+                raise ResolveFailure(f"cannot partially load '{item}' as it is already loaded")
+            if not select or set(select) & set(loaded or ()):
+                raise ResolveFailure(f"cannot load '{item}' as it is partially loaded already")
         absolute = self.repo.abspath(repo_path)
         if not absolute.exists():
             raise ResolveFailure(f"vars file '{repo_path}' does not exist")
@@ -305,6 +308,7 @@ class Resolver:
             wdir = self._join_wdir(definition.get("wdir"), keys, name)
             if definition.get("vars"):
                 ctx = self.context.clone()
+                ctx.reserved |= set(temp or ())  # item/key stay reserved, as in DVC
                 self._load_vars(ctx, definition["vars"], wdir, name, (*keys, "vars"))
             data = {k: v for k, v in definition.items() if k != "vars"}
             return ResolvedStage(name, group, data, keys, wdir)
