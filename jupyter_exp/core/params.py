@@ -5,7 +5,7 @@ for unknown suffixes), JSON, TOML and Python (module-level literal assignments, 
 as nested mappings, ``self.x = ...`` in ``__init__``). An empty or falsy document reads
 as ``{}`` as in DVC.
 
-Parsed files are cached in-process by (path, mtime, size, inode), so one run reads each
+Parsed files are cached in-process by (path, mtime, ctime, size, inode), so one run reads each
 file once however many stages track it. The cached mappings are shared: callers must
 not modify what :func:`read_params_file` returns (copy first).
 """
@@ -30,7 +30,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-_CACHE: dict[str, tuple[tuple[int, int, int], dict[str, Any]]] = {}
+_CACHE: dict[str, tuple[tuple[int, int, int, int], dict[str, Any]]] = {}
 _CACHE_LIMIT = 512
 
 
@@ -49,7 +49,7 @@ def read_params_file(repo: Repo, repo_path: str) -> dict[str, Any]:
         raise ParamsFileError(repo_path, exc.strerror or str(exc)) from None
     if not os.path.isfile(path):
         raise ParamsFileError(repo_path, "is a directory, expected a params file")
-    stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+    stamp = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
     cached = _CACHE.get(path)
     if cached is not None and cached[0] == stamp:
         return cached[1]
