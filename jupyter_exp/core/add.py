@@ -22,7 +22,7 @@ from ..events import EventSink
 from .cache import Cache
 from .checkout import checkout
 from .dvcfile import DVCFILE_SUFFIX, find_dvcfiles, load_data_source, write_dvcfile
-from .gitignore import ensure_ignored
+from .gitignore import ensure_ignored, git_root, is_ignored
 from .hashing import hash_path
 from .ignore import DvcIgnore
 from .state import StateDB, state_path
@@ -112,6 +112,14 @@ def add(repo: Repo, target: str, on_event: EventSink | None = None) -> str:
         dvcfile, def_path = rel + DVCFILE_SUFFIX, posixpath.basename(rel)
     else:
         dvcfile, def_path = owner
+    work_tree = git_root(repo.root)
+    if work_tree is not None:
+        rel_git = repo.abspath(dvcfile).relative_to(work_tree).as_posix()
+        if is_ignored(work_tree, rel_git):
+            # Git would never see the .dvc file: DVC refuses this too.
+            raise InvalidArgumentError(
+                f"bad DVC file name '{dvcfile}' is git-ignored", argument="target"
+            )
 
     repo.ensure_dvc_dir()
     cache = Cache(repo)

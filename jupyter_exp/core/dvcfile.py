@@ -277,8 +277,8 @@ def _stage_dump(old: Mapping[str, Any], dvcfile: str, outs: list[dict]) -> dict[
         rel_wdir = None if rel == "." else rel
     values = {
         "desc": old.get("desc"),
-        # A data source has no stage md5 in DVC 3 (compute_md5 returns None).
-        "md5": old.get("md5") if old.get("deps") else None,
+        # `dvc add` keeps a stage md5 the file already has (it never recomputes it).
+        "md5": old.get("md5"),
         "wdir": rel_wdir,
         "frozen": old.get("frozen") or old.get("locked"),
         "deps": old.get("deps"),

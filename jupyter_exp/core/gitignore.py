@@ -121,8 +121,8 @@ def ensure_ignored(repo: Repo, repo_path: str) -> str | None:
         rel_git = target.relative_to(work_tree).as_posix()
     except ValueError:
         return None
-    # DVC asks without a trailing slash even for directories.
-    if is_ignored(work_tree, rel_git, is_dir=False):
+    # dulwich (what DVC asks) looks at the work tree to know whether it is a folder.
+    if is_ignored(work_tree, rel_git, is_dir=target.is_dir()):
         return None
     entry = "/" + escape_entry(target.name)
     gitignore = target.parent / GITIGNORE

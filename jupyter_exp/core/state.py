@@ -60,6 +60,13 @@ def is_racy(st: os.stat_result, started_ns: int) -> bool:
     return started_ns - st.st_mtime_ns < window
 
 
+def _is_corrupt(exc: sqlite3.Error) -> bool:
+    # Plain DatabaseError (not Operational/Integrity/...) is how sqlite3 reports
+    # "file is not a database" and "database disk image is malformed".
+    text = str(exc).lower()
+    return type(exc) is sqlite3.DatabaseError or "malformed" in text or "not a database" in text
+
+
 def _ino(st: os.stat_result) -> int:
     # SQLite integers are signed 64-bit; some filesystems hand out larger inodes.
     ino = st.st_ino
@@ -130,16 +137,15 @@ class StateDB:
                 os.unlink(f"{self.path}{suffix}")
 
     def _recover(self, exc: sqlite3.Error) -> None:
-        """After an error mid-use: recreate a corrupt db, otherwise just give up on it."""
+        """After an error mid-use: a corrupt db is deleted (recreated on next use); a
+        locked, full or read-only one is skipped for this operation only."""
+        if not _is_corrupt(exc):
+            return
         if self._conn is not None:
             with contextlib.suppress(sqlite3.Error):
                 self._conn.close()
             self._conn = None
-        if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError):
-            self._discard_files()
-        else:
-            # Locked beyond the timeout, disk full, read-only...: skip the cache for now.
-            self._broken = True
+        self._discard_files()
 
     def close(self) -> None:
         """Close the connection (safe to call twice)."""
