@@ -484,7 +484,16 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def test_ctrl_c_stops_the_stage_and_exits_130(make_project, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("sig", "code", "message"),
+    [
+        (signal.SIGINT, 130, "ERROR: interrupted by the user"),  # Ctrl+C
+        (signal.SIGTERM, 143, "ERROR: terminated"),  # kill, a queue worker stopping us
+    ],
+)
+def test_interrupt_stops_the_stage_and_keeps_finished_ones(
+    make_project, tmp_path: Path, sig: int, code: int, message: str
+) -> None:
     pidfile = tmp_path / "child.pid"
     root = make_project(
         {
@@ -522,13 +531,13 @@ def test_ctrl_c_stops_the_stage_and_exits_130(make_project, tmp_path: Path) -> N
             assert time.monotonic() < deadline, "the slow stage never started"
             time.sleep(0.05)
         child = int(pidfile.read_text())
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sig)
         _out, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 130, err
-    assert lines(err)[-1] == "ERROR: interrupted by the user"
+    assert proc.returncode == code, err
+    assert lines(err)[-1] == message
     assert "Traceback" not in err
     lock = (root / "dvc.lock").read_text()
     assert "fast:" in lock and "slow:" not in lock
