@@ -186,6 +186,7 @@ def test_add_bad_targets(make_project) -> None:
         add(repo, "data/inner")
     assert caught.value.parent == "data" and caught.value.parent_stage == "data.dvc"
     os.unlink(root / "data.dvc")
+    (root / ".gitignore").write_text("")  # else data/inner.dvc is git-ignored
     add(repo, "data/inner")
     with pytest.raises(OverlappingOutputError):
         add(repo, "data")
