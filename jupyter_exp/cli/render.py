@@ -39,12 +39,13 @@ EMPTY_PROJECT = (
 
 
 def _wants_style(stream: TextIO) -> bool:
-    """True for an interactive terminal that can show styles."""
+    """True for an interactive terminal that can show styles (and NO_COLOR is unset)."""
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
     try:
-        tty = stream.isatty()
+        return stream.isatty()
     except (AttributeError, ValueError):
         return False
-    return tty and os.environ.get("TERM") != "dumb"
 
 
 class UI:
