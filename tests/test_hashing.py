@@ -287,3 +287,25 @@ def _read_out(path: Path) -> dict:
     from jupyter_exp.core.yamlio import load_yaml
 
     return load_yaml(path.read_text())["outs"][0]
+
+
+@pytest.mark.oracle
+@needs_dvc
+def test_dvcignore_like_dvc(make_project) -> None:
+    names = ["a", "b.tmp", "keep.tmp", "sub/x", "sub/y", "logs/l", "c.bak", "sub/keep.tmp"]
+    root = make_project(
+        {
+            ".dvcignore": "*.tmp\n!keep.tmp\n/top/data/sub/x\n",
+            "top": {".dvcignore": "logs/\n*.bak\n"},
+        },
+        commit=False,
+    )
+    for name in names:
+        path = root / "top" / "data" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(name)
+    run_dvc(root, "init", "-q")
+    run_dvc(root, "add", "top/data")
+    info, tree = hash_path(Repo(root), "top/data")
+    assert info.md5 == _read_out(root / "top" / "data.dvc")["md5"]
+    assert [e.relpath for e in tree] == ["a", "keep.tmp", "sub/keep.tmp", "sub/y"]

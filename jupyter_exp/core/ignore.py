@@ -17,6 +17,7 @@ import posixpath
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from ..errors import DataError
@@ -63,6 +64,16 @@ class _Spec:
         return self.spec.check_file(rel).include
 
 
+@lru_cache(maxsize=128)
+def _load_spec(path: str, folder: str, mtime_ns: int, size: int) -> _Spec | None:
+    # Keyed by stat so an edited .dvcignore is re-read, an unchanged one parsed once.
+    try:
+        with open(path, encoding="utf-8") as fobj:
+            return _Spec(folder, fobj.read().splitlines())
+    except (FileNotFoundError, IsADirectoryError):
+        return None
+
+
 class DvcIgnore:
     """The ignore rules of a repository rooted at ``root``."""
 
@@ -74,11 +85,13 @@ class DvcIgnore:
         if folder not in self._specs:
             path = self.root / folder / DVCIGNORE if folder else self.root / DVCIGNORE
             try:
-                text = path.read_text(encoding="utf-8")
-            except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+                st = os.stat(path)
+            except (FileNotFoundError, NotADirectoryError):
                 self._specs[folder] = None
             else:
-                self._specs[folder] = _Spec(folder, text.splitlines())
+                self._specs[folder] = _load_spec(
+                    os.fspath(path), folder, st.st_mtime_ns, st.st_size
+                )
         return self._specs[folder]
 
     def specs_above(self, repo_path: str) -> list[_Spec]:
