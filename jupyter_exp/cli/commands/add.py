@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import posixpath
 from collections.abc import Sequence
 
@@ -29,7 +30,8 @@ def register(subparsers: Subparsers, parents: Sequence[argparse.ArgumentParser])
 def run(args: argparse.Namespace, ui: UI) -> int:
     """Track ``args.paths`` and print what to ``git add``."""
     project = open_project()
-    written = project.add(args.paths)
+    # The user typed paths relative to where they stand, not to the project root.
+    written = project.add([os.path.abspath(p) for p in args.paths])
     to_stage = list(written)
     for dvcfile in written:
         # `add` ignores the data in the .gitignore next to it; Git should track that too.
