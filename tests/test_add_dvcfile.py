@@ -257,6 +257,9 @@ def test_find_dvcfiles(make_project) -> None:
             "sub": {".dvc": {"config": ""}, "d.dvc": "outs: []\n"},
             "notadvc.dvc.txt": "",
             ".dvc": {"e.dvc": ""},
+            ".dvcignore": "venv/\nskip.dvc\n",
+            "venv": {"f.dvc": "outs: []\n"},
+            "skip.dvc": "outs: []\n",
         }
     )
     assert find_dvcfiles(Repo(root)) == ["a.dvc", "deep/er/b.dvc"]

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import PathOutsideRepoError, PipelineSchemaError
 from .fsutil import atomic_write_text
+from .ignore import DvcIgnore
 from .objects import HashInfo
 from .pipeline.model import Output, Stage, join_repo_path
 from .yamlio import dump_yaml, find_line, load_yaml
@@ -71,9 +72,10 @@ _SKIP_DIRS = frozenset({".git", ".dvc", "node_modules", "__pycache__"})
 def find_dvcfiles(repo: Repo) -> list[str]:
     """Repo-relative paths of every ``*.dvc`` file, sorted.
 
-    Hidden folders (``.git``, ``.dvc``, ``.venv``...) and nested DVC projects are
-    skipped, as DVC skips them.
+    Hidden folders (``.git``, ``.dvc``, ``.venv``...), what ``.dvcignore`` excludes and
+    nested DVC projects are skipped, as DVC skips them.
     """
+    ignore = DvcIgnore(repo.root)
     found: list[str] = []
     root = os.fspath(repo.root)
     stack: list[tuple[str, str]] = [(root, "")]
@@ -92,12 +94,14 @@ def find_dvcfiles(repo: Repo) -> list[str]:
                 continue
             child = f"{rel}/{name}" if rel else name
             if is_dir:
-                if name.startswith(".") or name in _SKIP_DIRS:
+                if name.startswith(".") or name in _SKIP_DIRS or ignore.matches(child, True):
                     continue
                 if os.path.isdir(os.path.join(entry.path, ".dvc")):
                     continue  # a nested DVC project (subrepo) has its own .dvc files
                 stack.append((entry.path, child))
             elif name.endswith(DVCFILE_SUFFIX) and len(name) > len(DVCFILE_SUFFIX):
+                if ignore.matches(child, False):
+                    continue
                 try:
                     if entry.is_file():
                         found.append(child)

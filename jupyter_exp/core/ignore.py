@@ -102,6 +102,13 @@ class DvcIgnore:
         folders += ["/".join(parts[: i + 1]) for i in range(len(parts))]
         return [s for s in (self._spec(f) for f in reversed(folders)) if s is not None]
 
+    def matches(self, repo_path: str, is_dir: bool) -> bool:
+        """True when ``repo_path`` itself is excluded (its parents are not looked at)."""
+        name = repo_path.rsplit("/", 1)[-1]
+        if name in _IGNORED_NAMES or (is_dir and name in _IGNORED_DIR_NAMES):
+            return True
+        return _decide(self.specs_above(repo_path), repo_path, is_dir)
+
     def is_ignored(self, repo_path: str, is_dir: bool) -> bool:
         """True when DVC would not see ``repo_path`` (itself or a parent ignored)."""
         if repo_path in ("", "."):
