@@ -118,13 +118,14 @@ class Project:
     def add(self, paths: Sequence[str | os.PathLike[str]]) -> list[str]:
         """Track files or directories with DVC: cache them and write ``PATH.dvc`` files.
 
-        Returns the repo-relative paths of the ``.dvc`` files written.
+        Relative paths are taken from the project root. Returns the repo-relative
+        paths of the ``.dvc`` files written.
         """
         written = []
         with self.repo.lock():
             index = self.index()
             for path in paths:
-                rel = self.repo.relpath(path)
+                rel = self.repo.relpath(self.root / path)
                 index.check_addable(rel)
                 written.append(add(self.repo, rel, on_event=self.on_event))
         return written

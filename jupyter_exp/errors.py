@@ -332,16 +332,29 @@ class StageFailedError(JupyterExpError):
 
 
 class ReproductionFailedError(StageFailedError):
-    """A ``--keep-going`` / ``--ignore-errors`` run finished with failed stages."""
+    """A ``--keep-going`` / ``--ignore-errors`` run finished with failed stages.
 
-    def __init__(self, failures: Sequence[StageFailedError]) -> None:
+    ``failures`` holds each stage's own error (a :class:`StageFailedError`, or a
+    :class:`DataError` such as a missing output).
+    """
+
+    def __init__(self, failures: Sequence[JupyterExpError]) -> None:
         self.failures = list(failures)
-        first = self.failures[0]
+        self.stages = [str(getattr(f, "stage", "")) for f in self.failures]
         JupyterExpError.__init__(
             self,
-            f"{len(self.failures)} stage(s) failed: "
-            + ", ".join(f"'{f.stage}'" for f in self.failures),
+            f"{len(self.failures)} stage(s) failed: " + ", ".join(f"'{s}'" for s in self.stages),
         )
-        self.stage = first.stage
-        self.returncode = first.returncode
-        self.cmd = first.cmd
+        first = self.failures[0]
+        self.stage = self.stages[0]
+        self.returncode = getattr(first, "returncode", 1)
+        self.cmd = getattr(first, "cmd", None)
+
+    def to_dict(self) -> dict[str, object]:
+        """The error as JSON-able data, each failure as its own dict."""
+        return {
+            "error": type(self).__name__,
+            "message": self.message,
+            "stages": self.stages,
+            "failures": [f.to_dict() for f in self.failures],
+        }

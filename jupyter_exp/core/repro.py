@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ..errors import (
+    DataError,
+    JupyterExpError,
     MissingDependencyError,
     MissingOutputError,
     ReproductionFailedError,
@@ -160,7 +162,7 @@ class _Reproducer:
         graph = self.index.graph
         forced: set[int] = set()
         failed: set[int] = set()
-        failures: list[StageFailedError] = []
+        failures: list[JupyterExpError] = []
         total = sum(1 for s in stages if not s.is_data_source)
         position = 0
         for stage in stages:
@@ -174,7 +176,7 @@ class _Reproducer:
                 continue
             try:
                 outcome = self._one(stage, id(stage) in forced, position, total)
-            except StageFailedError as error:
+            except (StageFailedError, DataError) as error:
                 failed.add(id(stage))
                 failures.append(error)
                 self.result.failed.append(stage.address)
