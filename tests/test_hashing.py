@@ -111,6 +111,13 @@ def test_dir_walk_rules(make_project) -> None:
     }
 
 
+def test_fifo_is_refused_not_read(make_project) -> None:
+    root = make_project({})
+    os.mkfifo(root / "pipe")
+    with pytest.raises(DataError, match="not a regular file"):
+        hash_path(Repo(root), "pipe")
+
+
 def test_broken_symlink_in_dir_is_an_error(make_project) -> None:
     root = make_project({"data": {"a": "1"}})
     (root / "data" / "dead").symlink_to(root / "nowhere")

@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..errors import DataError
 from ..events import EventSink, HashingProgress
 from .fsutil import is_exec
 from .ignore import DvcIgnore, WalkEntry, walk_files
@@ -214,4 +215,7 @@ def hash_path(
         return None
     if is_dir:
         return hash_dir(path, state, on_event, repo_path=repo_path, ignore=ignore)
+    if not stat.S_ISREG(st.st_mode):
+        # Opening a FIFO would block forever; sockets and devices are not data.
+        raise DataError(f"'{repo_path}' is not a regular file or directory")
     return hash_file(path, state), None
