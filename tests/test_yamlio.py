@@ -16,7 +16,6 @@ from ruamel.yaml import YAML
 from jupyter_exp.core.yamlio import find_line, load_yaml
 from jupyter_exp.errors import PipelineSyntaxError
 
-
 _RUAMEL = YAML(typ="safe")  # what DVC's parse_yaml uses
 
 
