@@ -598,6 +598,12 @@ def test_bad_yaml_is_a_syntax_error_with_line(make_project):
     assert str(info.value).startswith("dvc.yaml:4: invalid YAML")
 
 
+def test_non_utf8_file_is_a_syntax_error(make_project):
+    root = make_project({"dvc.yaml": b"stages:\n  s:\n    cmd: echo \xe9\n"})
+    with pytest.raises(PipelineSyntaxError, match=r"^dvc\.yaml: the file is not valid UTF-8$"):
+        load(root)
+
+
 def test_missing_file_is_stage_not_found(make_project):
     root = make_project({})
     with pytest.raises(StageNotFoundError) as info:

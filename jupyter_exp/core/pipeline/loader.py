@@ -14,7 +14,13 @@ from typing import Any
 
 import yaml
 
-from ...errors import PathOutsideRepoError, PipelineSchemaError, StageNotFoundError
+from ...errors import (
+    PathOutsideRepoError,
+    PipelineError,
+    PipelineSchemaError,
+    PipelineSyntaxError,
+    StageNotFoundError,
+)
 from ..repo import Repo
 from ..yamlio import Yaml12Loader, find_line, load_yaml
 from .model import DEFAULT_PARAMS_FILE, Dependency, Output, ParamsDependency, PipelineFile, Stage
@@ -50,6 +56,10 @@ def load_pipeline_file(repo: Repo, dvcfile: str) -> LoadedPipelineFile:
             text = fobj.read()
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         raise StageNotFoundError(dvcfile, path=dvcfile) from None
+    except UnicodeDecodeError:
+        raise PipelineSyntaxError("the file is not valid UTF-8", path=dvcfile) from None
+    except OSError as exc:
+        raise PipelineError(f"cannot read the file: {exc.strerror}", path=dvcfile) from None
     data, stage_lines = _parse(text, dvcfile)
     validate_pipeline(data, text, dvcfile)
     paths = PathResolver(str(repo.root))
