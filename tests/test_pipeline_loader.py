@@ -10,8 +10,11 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from jupyter_exp.core.pipeline.collect import find_pipeline_files
+from jupyter_exp.core.pipeline.ignore import is_ignored, parse_ignore
 from jupyter_exp.core.pipeline.loader import load_pipeline_file
 from jupyter_exp.core.pipeline.model import Dependency, Output, ParamsDependency
 from jupyter_exp.core.repo import Repo
@@ -794,6 +797,61 @@ def test_find_pipeline_files_honours_nested_ignore_files_and_negation(make_proje
         }
     )
     assert find_pipeline_files(Repo(root)) == ["x/build_keep/dvc.yaml", "y/build1/dvc.yaml"]
+
+
+_SEGMENTS = st.sampled_from(["a", "b", "ab", "a.txt", "data", "x1", "dvc.yaml"])
+_PIECES = st.sampled_from(
+    ["a", "b", "*", "?", "a*", "*b", "**", "data", "[ab]", "[!a]b", "x?", "*.txt", "dvc.yaml"]
+)
+
+
+@st.composite
+def _patterns(draw):
+    pattern = "/".join(draw(st.lists(_PIECES, min_size=1, max_size=3)))
+    if draw(st.booleans()):
+        pattern = "/" + pattern
+    if draw(st.booleans()):
+        pattern += "/"
+    if draw(st.integers(0, 3)) == 0:
+        pattern = "!" + pattern
+    return pattern
+
+
+def _ignored_while_walking(rules, path: str) -> bool:
+    # the walk prunes an ignored folder, so a path is ignored when any prefix is
+    parts = path.split("/")
+    return any(
+        is_ignored(rules, "/".join(parts[:i]), i < len(parts)) for i in range(1, len(parts) + 1)
+    )
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    st.lists(_patterns(), min_size=1, max_size=4),
+    st.lists(
+        st.lists(_SEGMENTS, min_size=1, max_size=3).map("/".join),
+        min_size=1,
+        max_size=6,
+        unique=True,
+    ),
+)
+def test_ignore_rules_agree_with_git(tmp_path_factory, patterns, paths):
+    # ("a**" is left out: git's prefix optimisation makes it match across "/")
+    root = tmp_path_factory.mktemp("gi")
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    text = "\n".join(patterns) + "\n"
+    (root / ".gitignore").write_text(text)
+    done = subprocess.run(
+        ["git", "check-ignore", "--stdin"],
+        cwd=root,
+        input="\n".join(paths) + "\n",
+        capture_output=True,
+        text=True,
+    )
+    ignored_by_git = set(done.stdout.split())
+    rules = parse_ignore(text, "")
+    for path in paths:
+        assert _ignored_while_walking(rules, path) == (path in ignored_by_git), (patterns, path)
 
 
 # --- speed -----------------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 Supports what these files commonly use: comments, ``!`` negation, trailing ``/`` for
 folders, patterns anchored by a ``/``, ``*``, ``?``, ``[...]`` and ``**``. The last
-matching rule wins, deeper files after shallower ones, as in Git.
+matching rule wins, deeper files after shallower ones, as in Git (the tests check it
+against ``git check-ignore``). Hand-written rather than pathspec: importing pathspec costs
+~40 ms, and pipeline discovery runs on every command.
 """
 
 from __future__ import annotations
