@@ -28,7 +28,8 @@ class Output:
     """One entry of ``outs``, ``metrics`` or ``plots`` of a stage.
 
     ``annotations`` keeps ``desc``, ``type``, ``labels`` and ``meta``; ``plot_props``
-    keeps the plot options (``x``, ``y``, ``template``...) in file order, as DVC does.
+    keeps the plot options (``x``, ``y``, ``template``...) in DVC's schema order, as
+    DVC's loader does.
     """
 
     def_path: str
@@ -55,9 +56,9 @@ class Dependency:
 class ParamsDependency:
     """Params read by a stage from one params file.
 
-    ``keys`` is empty when the whole file is tracked (``- params2.yaml:`` with no list, or
-    a bare file name in ``params``). Keys are dotted paths (``train.lr``) or whole sections
-    (``train``).
+    ``keys`` is empty when the whole file is tracked (``- params2.yaml:`` with no list).
+    A bare string in ``params`` is a key of the default ``params.yaml``, as in DVC. Keys
+    are dotted paths (``train.lr``) or whole sections (``train``).
     """
 
     def_path: str
