@@ -530,8 +530,8 @@ SCHEMA_ERRORS = [
         "dvc.yaml:5: stage 't': params of 'p.yaml' must be a list of keys, got string",
     ),
     (
-        "stages:\n  a.b:\n    cmd: echo\n",
-        "dvc.yaml:2: invalid stage name 'a.b': it may not contain '.'",
+        "stages:\n  a:b:\n    cmd: echo\n",
+        "dvc.yaml:2: invalid stage name 'a:b': it may not contain ':'",
     ),
     (
         "stages:\n  a@b:\n    cmd: echo\n",
@@ -991,3 +991,12 @@ def test_stages_match_dvc(make_project):
         }
     )
     assert our_view(root) == dvc_view(root)
+
+
+def test_dotted_stage_names_from_existing_dvc_projects_load(make_project):
+    from jupyter_exp.core.pipeline.loader import load_pipeline_file
+    from jupyter_exp.core.repo import Repo
+
+    root = make_project({"dvc.yaml": "stages:\n  train.v2:\n    cmd: echo\n"})
+    stages = load_pipeline_file(Repo(root), "dvc.yaml").stages
+    assert [s.name for s in stages] == ["train.v2"]

@@ -8,7 +8,6 @@ check fails.
 
 from __future__ import annotations
 
-import string
 from collections.abc import Sequence
 from typing import Any
 
@@ -57,8 +56,10 @@ PLOT_PROPS: dict[str, str] = {
 TOP_PLOT_KEYS = ("x", "y", "x_label", "y_label", "title", "template")
 ARTIFACT_KEYS = ("path", *ANNOTATION_KEYS)
 
-# dvc/stage/__init__.py: INVALID_STAGENAME_CHARS.
-INVALID_NAME_CHARS = frozenset(string.punctuation) - {"_", "-"}
+# DVC refuses most punctuation only in `dvc stage add`; its loader accepts names such as
+# `train.v2`, and existing projects use them. We refuse only what breaks addressing:
+# `file:stage`, `stage@item`, and path separators.
+INVALID_NAME_CHARS = frozenset(":@/\\")
 
 _TYPE_WORDS = {
     "str": "a string",
