@@ -121,3 +121,14 @@ def test_dvc_agrees_the_demo_is_up_to_date(tmp_path: Path, dvc) -> None:
     assert status.stdout.strip() == "Data and pipelines are up to date."
     repro = dvc(target, "repro")
     assert "Running stage" not in repro.stdout
+
+
+@pytest.mark.oracle
+def test_demo_lock_file_is_the_one_dvc_writes(tmp_path: Path, dvc) -> None:
+    ours = create_demo_project(tmp_path / "ours")
+    theirs = create_demo_project(tmp_path / "theirs")
+    assert run_cli(ours, "repro", "-q").returncode == 0
+    dvc(theirs, "repro", "-q")
+    assert (ours / "dvc.lock").read_bytes() == (theirs / "dvc.lock").read_bytes()
+    for ignore in (".gitignore", "data/.gitignore"):
+        assert (ours / ignore).read_text() == (theirs / ignore).read_text()
