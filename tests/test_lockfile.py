@@ -521,3 +521,106 @@ def test_reader_reads_what_writer_wrote(entries: dict[str, LockEntry]) -> None:
 def _read_text(text: str) -> dict[str, LockEntry]:
     data = load_yaml(text)
     return {n: lock_entry_from_dict(raw, name=n, text=text) for n, raw in data["stages"].items()}
+
+
+# --- against `dvc repro` -------------------------------------------------------------------
+
+REPRO_PROJECT = {
+    "data": {"x": "a\n", "y": "b\n"},
+    "params.yaml": """\
+        lr: 0.001
+        eps: 2.851635673793205e+16
+        size: 3
+        train:
+          epochs: 10
+          layers: [1, 2, {a: b}]
+          zeta: null
+          alpha: yes
+        name: "héllo: world"
+        flag: true
+        big: 12345678901234567890
+        """,
+    "other.yaml": "b: 2\na: [x, y]\n",
+    "sub": {"params.yaml": "k: v\nn: [1.5, .inf]\n"},
+    "dvc.yaml": """\
+        stages:
+          z_first:
+            cmd: >-
+              python -c "import os; os.makedirs('out', exist_ok=True);
+              open('out/ä ö.txt', 'w').write('x')" && mkdir -p outdir && cp data/x outdir/
+              && echo "a very long command line that should wrap because it is longer
+              than eighty characters: yes" > long.txt
+            deps: [data, other.yaml]
+            params:
+            - train
+            - lr
+            - size
+            - other.yaml:
+            - name
+            outs: [out/ä ö.txt, outdir, long.txt]
+          list:
+            cmd:
+            - echo 1 > l1.txt
+            - 'echo "quoted: value" > l2.txt'
+            - chmod +x l1.txt
+            - 'echo {"acc": 1} > m.json'
+            deps: [long.txt]
+            params:
+            - other.yaml: [b]
+            - big
+            - flag
+            outs: [l1.txt, l2.txt]
+            metrics:
+            - m.json:
+                cache: false
+          multi:
+            cmd: "echo one > multi.txt\\necho 'two: 2' >> multi.txt"
+            params: [eps]
+            outs: [multi.txt]
+        """,
+    "sub/dvc.yaml": """\
+        stages:
+          s:
+            wdir: ..
+            cmd: cat data/x > sub/s.txt
+            deps: [data/x]
+            params:
+            - sub/params.yaml:
+            outs: [sub/s.txt]
+        """,
+}
+
+
+def _ran_stages(output: str) -> list[str]:
+    return [line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage")]
+
+
+@pytest.mark.oracle
+def test_rewriting_dvc_repro_lockfiles_is_byte_identical(make_project, dvc) -> None:
+    root = make_project(REPRO_PROJECT)
+    dvc(root, "init", "-q")
+    dvc(root, "repro", "-P")
+    repo = Repo(root)
+    for lock in ("dvc.lock", "sub/dvc.lock"):
+        expected = (root / lock).read_text(encoding="utf-8")
+        entries = read_lockfile(repo, lock)
+        (root / lock).unlink()
+        for name, entry in entries.items():
+            write_lock_entries(repo, lock, {name: shuffled(entry)})
+        assert (root / lock).read_text(encoding="utf-8") == expected
+
+    # An update of an existing (here hand-commented) file: the stages DVC re-ran, written
+    # in its order into the old file, give DVC's new file.
+    before = "# edited by hand\n" + (root / "dvc.lock").read_text(encoding="utf-8")
+    (root / "dvc.lock").write_text(before, encoding="utf-8")
+    params = (root / "params.yaml").read_text(encoding="utf-8")
+    (root / "params.yaml").write_text(params.replace("flag: true", "flag: false"))
+    ran = _ran_stages(dvc(root, "repro").stdout)
+    assert ran == ["list"]
+    after = (root / "dvc.lock").read_text(encoding="utf-8")
+    assert "eps: 2.851635673793204e+16" in after  # DVC's round trip changed another stage
+    new = read_lockfile(repo, "dvc.lock")
+    (root / "dvc.lock").write_text(before, encoding="utf-8")
+    for name in ran:
+        assert write_lock_entries(repo, "dvc.lock", {name: shuffled(new[name])})
+    assert (root / "dvc.lock").read_text(encoding="utf-8") == after
