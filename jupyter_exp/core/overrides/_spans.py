@@ -209,20 +209,56 @@ def _reads_back(snippet: str, expected: Any) -> bool:
         return False
 
 
+def _raw_ok(char: str) -> bool:
+    """May ``char`` appear unescaped in a YAML scalar? (c-printable, minus line breaks)."""
+    code = ord(char)
+    return (
+        0x20 <= code <= 0x7E
+        or 0xA0 <= code <= 0xD7FF
+        or 0xE000 <= code <= 0xFFFD
+        or code >= 0x10000
+    ) and char not in "\u2028\u2029\ufeff"
+
+
+def _yaml_double(value: str) -> str:
+    out = []
+    for char in value:
+        if char in '"\\':
+            out.append("\\" + char)
+        elif char in _ESCAPES:
+            out.append(_ESCAPES[char])
+        elif _raw_ok(char):
+            out.append(char)
+        else:
+            code = ord(char)
+            out.append(
+                f"\\x{code:02x}"
+                if code <= 0xFF
+                else f"\\u{code:04x}"
+                if code <= 0xFFFF
+                else f"\\U{code:08x}"
+            )
+    return '"' + "".join(out) + '"'
+
+
+_ESCAPES = {"\n": "\\n", "\t": "\\t", "\r": "\\r", "\0": "\\0"}
+
+
 def _yaml_str(value: str, flow: bool, hint: str | None = None) -> str:
+    raw = all(_raw_ok(c) for c in value)
+
     def plain() -> str | None:
-        if not value or value != value.strip() or not value.isprintable():
+        if not value or value != value.strip() or not raw:
             return None
         if flow:
             return value if _reads_back(f"[{value}]", [value]) else None
         return value if _reads_back(f"k: {value}\n", {"k": value}) else None
 
     def single() -> str | None:
-        return "'" + value.replace("'", "''") + "'" if value.isprintable() else None
+        return "'" + value.replace("'", "''") + "'" if raw else None
 
     def double() -> str:
-        printable = all(c.isprintable() or c in "\n\t\r" for c in value)
-        return json.dumps(value, ensure_ascii=not printable)
+        return _yaml_double(value)
 
     order = {"'": (single, plain), '"': (double,)}.get(hint or "", (plain, single))
     for candidate in order:
@@ -250,9 +286,10 @@ def _yaml_key(key: Any, flow: bool) -> str:
     if not isinstance(key, str):
         return _yaml_scalar(key, flow)
     snippet = f"{{{key}: 0}}" if flow else f"{key}: 0\n"
-    if key and key == key.strip() and key.isprintable() and _reads_back(snippet, {key: 0}):
+    raw = all(_raw_ok(c) for c in key)
+    if key and key == key.strip() and raw and _reads_back(snippet, {key: 0}):
         return key
-    return _yaml_str(key, flow, "'" if key.isprintable() else '"')
+    return _yaml_str(key, flow, "'" if raw else '"')
 
 
 def _yaml_flow(value: Any, hint: str | None = None) -> str:
