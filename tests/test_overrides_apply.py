@@ -254,6 +254,32 @@ def test_default_file_and_mode_kept(make_project: Project) -> None:
     assert sorted(p.name for p in root.iterdir()) == [".git", "conf.yaml"]  # no temp left
 
 
+def test_crlf_line_ends_are_kept(make_project: Project) -> None:
+    root = make_project({})
+    (root / "params.yaml").write_bytes(b"# c\r\na: 1  # one\r\nb:\r\n  c: 2\r\n")
+    apply(root, "a=5", "+b.d=x")
+    assert (root / "params.yaml").read_bytes() == (
+        b"# c\r\na: 5  # one\r\nb:\r\n  c: 2\r\n  d: x\r\n"
+    )
+
+
+def test_tab_indented_json(make_project: Project) -> None:
+    root = make_project({"p.json": '{\n\t"a": 1,\n\t"b": {\n\t\t"c": [1]\n\t}\n}\n'})
+    apply(root, "a=2", "+b.d=true", default_file="p.json")
+    assert read(root, "p.json") == '{\n\t"a": 2,\n\t"b": {\n\t\t"c": [1],\n\t\t"d": true\n\t}\n}\n'
+
+
+def test_aliases_are_not_changed_behind_the_users_back(make_project: Project) -> None:
+    # Splicing the anchor would change both keys: the file is re-emitted instead, and
+    # only `other.x` changes in the data. Comments survive the re-emit.
+    text = "# defaults\nbase: &b {x: 1}\nother: *b\n"
+    root = make_project({"params.yaml": text})
+    apply(root, "other.x=2")
+    after = read(root)
+    assert load_yaml(after) == {"base": {"x": 1}, "other": {"x": 2}}
+    assert after.startswith("# defaults\n")
+
+
 # --- errors: exact message, nothing written -----------------------------------------------
 
 ERRORS = [

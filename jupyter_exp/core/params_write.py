@@ -28,7 +28,7 @@ from typing import Any
 
 from ..errors import InvalidArgumentError, ParamsFileError, PipelineSyntaxError
 from .params import parse_py
-from .yamlio import load_yaml
+from .yamlio import dump_yaml, load_yaml
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -122,6 +122,11 @@ def rewrite_params(path: str, text: str | None, old: dict[str, Any], new: dict[s
     """
     from .overrides import _spans  # lazy: the overrides package imports this module
 
+    if text and text.count("\r\n") == text.count("\n") > 0:
+        # A CRLF file: edit it with \n line ends, then give it its CRLFs back.
+        result = rewrite_params(path, text.replace("\r\n", "\n"), old, new)
+        crlf = result.replace("\n", "\r\n")
+        return crlf if identical(_reparse(crlf, path), new) else result
     fmt = params_format(path)
     edits = diff_params(old, new)
     if fmt == "py":
@@ -129,9 +134,11 @@ def rewrite_params(path: str, text: str | None, old: dict[str, Any], new: dict[s
     elif fmt == "toml":
         result = _rewrite_toml(path, text or "", edits)
     else:
-        result = _spans.rewrite(fmt, text or "", edits, new)
-        if result is None or not identical(_reparse(result, path), new):
-            result = _fallback(fmt, text or "", new)
+        # Splice; else re-emit keeping what we can (comments); else a plain dump.
+        for attempt in (_spans.rewrite, _reemit, _dump):
+            result = attempt(fmt, text or "", edits, new)
+            if result is not None and identical(_reparse(result, path), new):
+                return result
     if not identical(_reparse(result, path), new):
         raise ParamsFileError(path, "could not be rewritten to hold the new values")
     return result
@@ -144,13 +151,19 @@ def _reparse(text: str, path: str) -> Any:
         return None
 
 
-def _fallback(fmt: str, text: str, new: dict[str, Any]) -> str:
+def _reemit(fmt: str, text: str, edits: list[Edit], new: dict[str, Any]) -> str | None:
     from .overrides import _spans
 
     if fmt == "json":
-        indent = _spans.json_indent(text)
+        indent = _spans.json_indent(text) if text.strip() else 2
         return json.dumps(new, indent=indent, ensure_ascii=False) + "\n"
     return _spans.ruamel_rewrite(text, new)
+
+
+def _dump(fmt: str, text: str, edits: list[Edit], new: dict[str, Any]) -> str:
+    if fmt == "json":
+        return json.dumps(new, indent=2) + "\n"
+    return dump_yaml(new)
 
 
 # --- TOML ----------------------------------------------------------------------------------

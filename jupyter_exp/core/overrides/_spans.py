@@ -41,7 +41,10 @@ def rewrite(
     """``text`` with ``edits`` applied, or None when the layout needs a full re-emit."""
     try:
         for kind, path, value in edits:
-            root = yaml.compose(text, Loader=yaml.SafeLoader)
+            # PyYAML rejects tab indentation; in valid JSON a raw tab is only ever
+            # whitespace, so a space in its place keeps every offset.
+            source = text.replace("\t", " ") if fmt == "json" else text
+            root = yaml.compose(source, Loader=yaml.SafeLoader)
             if root is None and fmt == "json":
                 return None
             style = _style(fmt, text, root)
@@ -470,14 +473,12 @@ def _delete(text: str, root: Node | None, path: tuple[Any, ...], style: _Style) 
 # --- full re-emit ----------------------------------------------------------------------------
 
 
-def ruamel_rewrite(text: str, new: dict[str, Any]) -> str:
+def ruamel_rewrite(text: str, new: dict[str, Any]) -> str | None:
     """``new`` dumped through ruamel's round-trip loader of ``text`` (comments kept)."""
     import io
 
     from ruamel.yaml import YAML
     from ruamel.yaml.util import load_yaml_guess_indent
-
-    from ..yamlio import dump_yaml
 
     try:
         _, indent, offset = load_yaml_guess_indent(text) if text.strip() else (None, 2, 0)
@@ -488,20 +489,29 @@ def ruamel_rewrite(text: str, new: dict[str, Any]) -> str:
         rt.indent(mapping=indent, sequence=indent + offset, offset=offset)
         data = rt.load(text) if text.strip() else None
         if not isinstance(data, dict):
-            return dump_yaml(new)
+            return None
         _merge(data, new)
         stream = io.StringIO()
         rt.dump(data, stream)
         return stream.getvalue()
-    except Exception:  # any ruamel trouble: plain dump, the data is what matters
-        return dump_yaml(new)
+    except Exception:  # any ruamel trouble: the caller dumps plainly
+        return None
 
 
-def _merge(target: dict[Any, Any], new: dict[Any, Any]) -> None:
+def _merge(target: dict[Any, Any], new: dict[Any, Any], seen: set[int] | None = None) -> None:
+    # An alias shares its anchor's object: recurse into each object once, and give
+    # later references a fresh value, so changing one key never changes another.
+    seen = set() if seen is None else seen
+    seen.add(id(target))
     for key in [k for k in target if k not in new]:
         del target[key]
     for key, value in new.items():
-        if key in target and isinstance(target[key], dict) and isinstance(value, dict):
-            _merge(target[key], value)
-        elif key not in target or type(target[key]) is not type(value) or target[key] != value:
-            target[key] = value
+        current = target.get(key)
+        if isinstance(current, dict) and isinstance(value, dict) and id(current) not in seen:
+            _merge(current, value, seen)
+        else:
+            shared = isinstance(current, (dict, list)) and id(current) in seen
+            if shared or key not in target or type(current) is not type(value) or current != value:
+                target[key] = value
+        if isinstance(current, (dict, list)):
+            seen.add(id(current))

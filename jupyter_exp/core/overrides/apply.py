@@ -62,7 +62,7 @@ def apply_overrides(
         absolute = repo.abspath(rel)
         text = _read(absolute, rel, creating=any(o.op in ("add", "force") for o in items))
         old = params_write.parse_params_text(text, rel) if text is not None else {}
-        new = copy.deepcopy(old)
+        new = _tree_copy(old)
         for override in items:
             _apply_one(new, override, rel)
         if text is not None and params_write.identical(old, new):
@@ -72,6 +72,18 @@ def apply_overrides(
     for rel, content in writes:
         _atomic_write(repo.abspath(rel), content)
     return [rel for rel, _ in writes]
+
+
+def _tree_copy(value: Any) -> Any:
+    # Not deepcopy: YAML aliases load as one shared object, and changing `other.x`
+    # must not change the anchored `base.x` too.
+    if isinstance(value, dict):
+        return {k: _tree_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_tree_copy(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_tree_copy(v) for v in value)
+    return value
 
 
 def _repo_path(repo: Repo, name: str) -> str:
