@@ -4,41 +4,40 @@ Each edit (set a value, add a key, delete a key or list item) recomposes the tex
 the node by its key path and replaces just its characters (or inserts/removes whole
 lines in block mappings), rendering new values in the file's style: YAML block or flow
 by context, the detected indentation, the old value's quote style; JSON with the
-detected indent and separators. Layouts we do not splice (anchors, merge keys, complex
-keys, several documents...) raise :class:`Unsupported`; the caller then re-emits the file.
+detected indent and separators. Layouts we do not splice (complex keys, merge keys,
+several documents...) raise :class:`Unsupported`, and the caller reads every result
+back (an edited anchor would change its aliases too); either way it then re-emits the
+whole file instead.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import dataclass
 from typing import Any
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from ..yamlio import load_yaml
-
-
-class Unsupported(Exception):
-    """This layout is not edited by splicing."""
-
-
-@dataclass
-class _Style:
-    fmt: str
-    step: int = 2  # YAML: indent of a nested mapping
-    seq_off: int = 0  # YAML: dash column of a block list relative to its key
-    unit: str | int | None = None  # JSON: indent unit (None: one line)
-    colon: str = ": "
-    comma: str = ", "
+from ._render import (
+    Style,
+    Unsupported,
+    json_key,
+    json_value,
+    yaml_block,
+    yaml_flow,
+    yaml_inline,
+    yaml_key,
+)
 
 
 def rewrite(
     fmt: str, text: str, edits: list[tuple[str, tuple[Any, ...], Any]], new: Any
 ) -> str | None:
-    """``text`` with ``edits`` applied, or None when the layout needs a full re-emit."""
+    """``text`` with ``edits`` applied, or None when the layout needs a full re-emit.
+
+    ``new`` (the expected data) is unused here; it keeps the signature of the other
+    rewrite attempts in :mod:`..params_write`.
+    """
     try:
         for kind, path, value in edits:
             # PyYAML rejects tab indentation; in valid JSON a raw tab is only ever
@@ -148,8 +147,8 @@ def _entries(parent: Node) -> list[tuple[Node, Node]]:
 # --- style ---------------------------------------------------------------------------------
 
 
-def _style(fmt: str, text: str, root: Node | None) -> _Style:
-    style = _Style(fmt)
+def _style(fmt: str, text: str, root: Node | None) -> Style:
+    style = Style(fmt)
     if fmt == "json":
         style.unit = json_indent(text)
         if re.search(r'"\s*:(?=\S)', text) and not re.search(r'"\s*:\s', text):
@@ -194,160 +193,6 @@ def _indent_of_line(text: str, index: int) -> str:
     return match.group() if match else ""
 
 
-# --- rendering ------------------------------------------------------------------------------
-
-
-def _yaml_float(value: float) -> str:
-    if value != value:
-        return ".nan"
-    if value in (float("inf"), float("-inf")):
-        return ".inf" if value > 0 else "-.inf"
-    return repr(value)
-
-
-def _reads_back(snippet: str, expected: Any) -> bool:
-    try:
-        return bool(load_yaml(snippet) == expected)
-    except Exception:
-        return False
-
-
-def _raw_ok(char: str) -> bool:
-    """May ``char`` appear unescaped in a YAML scalar? (c-printable, minus line breaks)."""
-    code = ord(char)
-    return (
-        0x20 <= code <= 0x7E
-        or 0xA0 <= code <= 0xD7FF
-        or 0xE000 <= code <= 0xFFFD
-        or code >= 0x10000
-    ) and char not in "\u2028\u2029\ufeff"
-
-
-def _yaml_double(value: str) -> str:
-    out = []
-    for char in value:
-        if char in '"\\':
-            out.append("\\" + char)
-        elif char in _ESCAPES:
-            out.append(_ESCAPES[char])
-        elif _raw_ok(char):
-            out.append(char)
-        else:
-            code = ord(char)
-            out.append(
-                f"\\x{code:02x}"
-                if code <= 0xFF
-                else f"\\u{code:04x}"
-                if code <= 0xFFFF
-                else f"\\U{code:08x}"
-            )
-    return '"' + "".join(out) + '"'
-
-
-_ESCAPES = {"\n": "\\n", "\t": "\\t", "\r": "\\r", "\0": "\\0"}
-
-
-def _yaml_str(value: str, flow: bool, hint: str | None = None) -> str:
-    raw = all(_raw_ok(c) for c in value)
-
-    def plain() -> str | None:
-        if not value or value != value.strip() or not raw:
-            return None
-        if flow:
-            return value if _reads_back(f"[{value}]", [value]) else None
-        return value if _reads_back(f"k: {value}\n", {"k": value}) else None
-
-    def single() -> str | None:
-        return "'" + value.replace("'", "''") + "'" if raw else None
-
-    def double() -> str:
-        return _yaml_double(value)
-
-    order = {"'": (single, plain), '"': (double,)}.get(hint or "", (plain, single))
-    for candidate in order:
-        rendered = candidate()
-        if rendered is not None:
-            return rendered
-    return double()
-
-
-def _yaml_scalar(value: Any, flow: bool, hint: str | None = None) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return _yaml_float(value)
-    if isinstance(value, str):
-        return _yaml_str(value, flow, hint if hint in ("'", '"') else None)
-    raise Unsupported(f"cannot render {type(value).__name__}")
-
-
-def _yaml_key(key: Any, flow: bool) -> str:
-    if not isinstance(key, str):
-        return _yaml_scalar(key, flow)
-    snippet = f"{{{key}: 0}}" if flow else f"{key}: 0\n"
-    raw = all(_raw_ok(c) for c in key)
-    if key and key == key.strip() and raw and _reads_back(snippet, {key: 0}):
-        return key
-    return _yaml_str(key, flow, "'" if raw else '"')
-
-
-def _yaml_flow(value: Any, hint: str | None = None) -> str:
-    if isinstance(value, dict):
-        items = (f"{_yaml_key(k, True)}: {_yaml_flow(v)}" for k, v in value.items())
-        return "{" + ", ".join(items) + "}"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_yaml_flow(v) for v in value) + "]"
-    return _yaml_scalar(value, True, hint)
-
-
-def _yaml_inline(value: Any, hint: str | None = None) -> str:
-    if isinstance(value, (dict, list, tuple)):
-        return _yaml_flow(value)
-    return _yaml_scalar(value, False, hint)
-
-
-def _yaml_block(value: Any, indent: int, style: _Style) -> list[str]:
-    """Block-style lines (indented, without newlines) for a non-empty dict or list."""
-    pad = " " * indent
-    lines: list[str] = []
-    if isinstance(value, dict):
-        for key, item in value.items():
-            head = f"{pad}{_yaml_key(key, False)}:"
-            if isinstance(item, dict) and item:
-                lines += [head, *_yaml_block(item, indent + style.step, style)]
-            elif isinstance(item, (list, tuple)) and item:
-                lines += [head, *_yaml_block(list(item), indent + style.seq_off, style)]
-            else:
-                lines.append(f"{head} {_yaml_inline(item)}")
-        return lines
-    for item in value:
-        if isinstance(item, dict) and item:
-            inner = _yaml_block(item, indent + 2, style)
-            lines += [f"{pad}- {inner[0].lstrip()}", *inner[1:]]
-        else:
-            lines.append(f"{pad}- {_yaml_inline(item)}")
-    return lines
-
-
-def _json(value: Any, style: _Style, base: str, multiline: bool) -> str:
-    if multiline and style.unit is not None and isinstance(value, (dict, list)) and value:
-        text = json.dumps(
-            value, indent=style.unit, ensure_ascii=False, separators=(",", style.colon)
-        )
-        return text.replace("\n", "\n" + base)
-    return json.dumps(value, ensure_ascii=False, separators=(style.comma, style.colon))
-
-
-def _json_key(key: Any) -> str:
-    if not isinstance(key, str):
-        raise Unsupported("JSON keys are strings")
-    return json.dumps(key, ensure_ascii=False)
-
-
 # --- edits ---------------------------------------------------------------------------------
 
 
@@ -355,7 +200,7 @@ def _splice(text: str, start: int, end: int, new: str) -> str:
     return text[:start] + new + text[end:]
 
 
-def _set(text: str, root: Node | None, path: tuple[Any, ...], value: Any, style: _Style) -> str:
+def _set(text: str, root: Node | None, path: tuple[Any, ...], value: Any, style: Style) -> str:
     node, parent, key_node = _find(root, path)
     if parent is None:
         raise Unsupported("replacing the whole document")
@@ -364,15 +209,15 @@ def _set(text: str, root: Node | None, path: tuple[Any, ...], value: Any, style:
         start, end = _span(text, node)
         multiline = node.start_mark.line != node.end_mark.line
         return _splice(
-            text, start, end, _json(value, style, _indent_of_line(text, start), multiline)
+            text, start, end, json_value(value, style, _indent_of_line(text, start), multiline)
         )
     if parent.flow_style:
         start, end = _span(text, node)
-        return _splice(text, start, end, _yaml_flow(value, hint))
+        return _splice(text, start, end, yaml_flow(value, hint))
     is_collection = isinstance(value, (dict, list)) and bool(value)
     if isinstance(node, (MappingNode, SequenceNode)) and not _is_block(node):
         start, end = _span(text, node)  # a flow collection stays one
-        return _splice(text, start, end, _yaml_flow(value))
+        return _splice(text, start, end, yaml_flow(value))
     if _is_block(node):
         if is_collection and isinstance(parent, MappingNode):
             assert key_node is not None
@@ -381,33 +226,33 @@ def _set(text: str, root: Node | None, path: tuple[Any, ...], value: Any, style:
                 line = _line_start(text, start)
                 if text[line:start].strip():
                     raise Unsupported("block collection after other content")
-                lines = _yaml_block(value, node.start_mark.column, style)
+                lines = yaml_block(value, node.start_mark.column, style)
                 return _splice(text, line, _content_end(text, node), "\n".join(lines))
             return _block_under_key(text, node, key_node, value, style, _content_end(text, node))
         anchor = _after_indicator(text, node, key_node)
-        return _splice(text, anchor, _content_end(text, node), " " + _yaml_inline(value))
+        return _splice(text, anchor, _content_end(text, node), " " + yaml_inline(value))
     start, end = _span(text, node)
     bare = start == end and not text[end : _line_end(text, end)].strip()
     if bare and is_collection and isinstance(parent, MappingNode):
         assert key_node is not None  # `key:` with nothing after it: write a block below
         return _block_under_key(text, node, key_node, value, style, end)
-    rendered = _yaml_inline(value, hint)
+    rendered = yaml_inline(value, hint)
     return _splice(text, start, end, " " + rendered if start == end else rendered)
 
 
 def _block_under_key(
-    text: str, node: Node, key_node: Node, value: Any, style: _Style, end: int
+    text: str, node: Node, key_node: Node, value: Any, style: Style, end: int
 ) -> str:
     offset = style.step if isinstance(value, dict) else style.seq_off
-    lines = _yaml_block(value, key_node.start_mark.column + offset, style)
+    lines = yaml_block(value, key_node.start_mark.column + offset, style)
     anchor = _after_indicator(text, node, key_node)
     return _splice(text, anchor, end, "\n" + "\n".join(lines))
 
 
-def _add(text: str, root: Node | None, path: tuple[Any, ...], value: Any, style: _Style) -> str:
+def _add(text: str, root: Node | None, path: tuple[Any, ...], value: Any, style: Style) -> str:
     key = path[-1]
     if root is None:  # empty YAML document (maybe comments only)
-        lines = _yaml_block({key: value}, 0, style)
+        lines = yaml_block({key: value}, 0, style)
         sep = "\n" if text and not text.endswith("\n") else ""
         return text + sep + "\n".join(lines) + "\n"
     mapping = _find(root, path[:-1])[0] if len(path) > 1 else root
@@ -415,16 +260,16 @@ def _add(text: str, root: Node | None, path: tuple[Any, ...], value: Any, style:
         raise Unsupported("adding to a non-mapping")
     if style.fmt == "json" or mapping.flow_style:
         return _add_flow(text, mapping, key, value, style)
-    lines = _yaml_block({key: value}, mapping.value[0][0].start_mark.column, style)
+    lines = yaml_block({key: value}, mapping.value[0][0].start_mark.column, style)
     pos = _line_end(text, _content_end(text, mapping))
     return _splice(text, pos, pos, "\n" + "\n".join(lines))
 
 
-def _add_flow(text: str, mapping: MappingNode, key: Any, value: Any, style: _Style) -> str:
+def _add_flow(text: str, mapping: MappingNode, key: Any, value: Any, style: Style) -> str:
     def entry(base: str) -> str:
         if style.fmt == "json":
-            return f"{_json_key(key)}{style.colon}{_json(value, style, base, bool(base))}"
-        return f"{_yaml_key(key, True)}: {_yaml_flow(value)}"
+            return f"{json_key(key)}{style.colon}{json_value(value, style, base, bool(base))}"
+        return f"{yaml_key(key, True)}: {yaml_flow(value)}"
 
     if not mapping.value:
         start, end = mapping.start_mark.index, mapping.end_mark.index
@@ -443,7 +288,7 @@ def _add_flow(text: str, mapping: MappingNode, key: Any, value: Any, style: _Sty
     return _splice(text, pos, pos, sep + entry(base))
 
 
-def _delete(text: str, root: Node | None, path: tuple[Any, ...], style: _Style) -> str:
+def _delete(text: str, root: Node | None, path: tuple[Any, ...], style: Style) -> str:
     node, parent, _ = _find(root, path)
     if parent is None:
         raise Unsupported("deleting the whole document")
