@@ -156,14 +156,24 @@ _DICT_KEY = _PRIMITIVE - {"COLON", "INTERPOLATION"}
 
 
 class _Parser:
-    def __init__(self, tokens: list[_Token], end: int) -> None:
+    def __init__(self, tokens: list[_Token]) -> None:
         self.tokens = tokens
         self.index = 0
-        self.end = end
 
     def peek(self, offset: int = 0) -> _Token | None:
         i = self.index + offset
         return self.tokens[i] if i < len(self.tokens) else None
+
+    def at(self, kind: str, offset: int = 0) -> bool:
+        token = self.peek(offset)
+        return token is not None and token.kind == kind
+
+    def skip(self, kind: str) -> bool:
+        """Consume the next token if it is a ``kind``."""
+        if self.at(kind):
+            self.index += 1
+            return True
+        return False
 
     def expect(self, kind: str, what: str) -> _Token:
         token = self.peek()
@@ -183,21 +193,16 @@ class _Parser:
         return _Fail(f"{where}{', ' + hint if hint else ''}")
 
     def value(self) -> Any:
-        first = self.element()
-        if self.peek() is None or self.peek().kind != "COMMA":  # type: ignore[union-attr]
-            return first
-        items = [first]
-        while self.peek() is not None and self.peek().kind == "COMMA":  # type: ignore[union-attr]
-            self.index += 1
+        items = [self.element()]
+        while self.skip("COMMA"):
             items.append(self.element())
-        return ChoiceSweep(items, simple=True)
+        return items[0] if len(items) == 1 else ChoiceSweep(items, simple=True)
 
     def element(self) -> Any:
         token = self.peek()
         if token is None:
             raise self.unexpected("expected a value")
-        nxt = self.peek(1)
-        if token.kind == "ID" and nxt is not None and nxt.kind == "POPEN":
+        if token.kind == "ID" and self.at("POPEN", 1):
             return self.function()
         if token.kind == "BRACKET_OPEN":
             return self.list_()
@@ -222,12 +227,10 @@ class _Parser:
     def list_(self) -> list[Any]:
         self.expect("BRACKET_OPEN", "'['")
         items: list[Any] = []
-        if self.peek() is not None and self.peek().kind == "BRACKET_CLOSE":  # type: ignore[union-attr]
-            self.index += 1
+        if self.skip("BRACKET_CLOSE"):
             return items
         items.append(self.element())
-        while self.peek() is not None and self.peek().kind == "COMMA":  # type: ignore[union-attr]
-            self.index += 1
+        while self.skip("COMMA"):
             items.append(self.element())
         self.expect("BRACKET_CLOSE", "',' or ']'")
         return items
@@ -235,41 +238,35 @@ class _Parser:
     def dict_(self) -> dict[Any, Any]:
         self.expect("BRACE_OPEN", "'{'")
         items: dict[Any, Any] = {}
-        if self.peek() is not None and self.peek().kind == "BRACE_CLOSE":  # type: ignore[union-attr]
-            self.index += 1
+        if self.skip("BRACE_CLOSE"):
             return items
         while True:
             key = self.primitive(_DICT_KEY)
             self.expect("COLON", "':' after a dict key")
             items[key] = self.element()
-            if self.peek() is not None and self.peek().kind == "COMMA":  # type: ignore[union-attr]
-                self.index += 1
-                continue
-            self.expect("BRACE_CLOSE", "',' or '}'")
-            return items
+            if not self.skip("COMMA"):
+                self.expect("BRACE_CLOSE", "',' or '}'")
+                return items
 
     def function(self) -> Any:
         name = self.expect("ID", "a function name").text
         self.expect("POPEN", "'('")
         args: list[Any] = []
         kwargs: dict[str, Any] = {}
-        if self.peek() is not None and self.peek().kind == "PCLOSE":  # type: ignore[union-attr]
-            self.index += 1
+        if self.skip("PCLOSE"):
             return call_function(name, args, kwargs)
         while True:
-            token, nxt = self.peek(), self.peek(1)
-            if token is not None and token.kind == "ID" and nxt is not None and nxt.kind == "EQUAL":
+            if self.at("ID") and self.at("EQUAL", 1):
+                arg_name = self.tokens[self.index].text
                 self.index += 2
-                kwargs[token.text] = self.element()
+                kwargs[arg_name] = self.element()
             elif kwargs:
                 raise _Fail(f"{name}(): positional argument follows keyword argument")
             else:
                 args.append(self.element())
-            if self.peek() is not None and self.peek().kind == "COMMA":  # type: ignore[union-attr]
-                self.index += 1
-                continue
-            self.expect("PCLOSE", "',' or ')'")
-            return call_function(name, args, kwargs)
+            if not self.skip("COMMA"):
+                self.expect("PCLOSE", "',' or ')'")
+                return call_function(name, args, kwargs)
 
 
 def _primitive(run: list[_Token]) -> Any:
@@ -372,7 +369,7 @@ def _parse(text: str) -> Override:
         pos += 1
     if pos == len(text):
         return Override(file, op, key, "", None, text)  # `key=`: the empty string
-    parser = _Parser(_tokenize(text, pos), len(text))
+    parser = _Parser(_tokenize(text, pos))
     value = parser.value()
     if parser.peek() is not None:
         raise parser.unexpected()
