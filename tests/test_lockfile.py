@@ -257,11 +257,12 @@ def test_file_mode_follows_umask(tmp_path: Path) -> None:
     )
 
 
-def test_empty_existing_file_gets_schema_first(tmp_path: Path) -> None:
-    (tmp_path / "dvc.lock").write_text("")
+def test_file_without_schema_gets_it_appended_not_prepended(tmp_path: Path) -> None:
+    # DVC puts `schema` first only in a new file; `stages` goes after existing keys.
+    (tmp_path / "dvc.lock").write_text("schema: '2.0'\n")
     assert read_lockfile(Repo(tmp_path), "dvc.lock") == {}
     write_lock_entries(Repo(tmp_path), "dvc.lock", {"s": LockEntry(cmd="x")})
-    assert (tmp_path / "dvc.lock").read_text().startswith("schema: '2.0'\nstages:\n")
+    assert (tmp_path / "dvc.lock").read_text() == "schema: '2.0'\nstages:\n  s:\n    cmd: x\n"
 
 
 def test_hand_edited_file_keeps_comments_and_layout(tmp_path: Path) -> None:
@@ -301,8 +302,11 @@ def test_remove_entries(tmp_path: Path) -> None:
     ("text", "error", "line", "needle"),
     [
         ("schema: '2.0'\nstages: [\n", PipelineSyntaxError, 3, "invalid YAML"),
-        ("a:\n  cmd: x\n", PipelineSchemaError, 1, "unexpected key 'a'"),
+        ("a:\n  cmd: x\n", PipelineSchemaError, 1, "'schema' not provided (a DVC 1"),
         ("stages: {}\n", PipelineSchemaError, 1, "'schema'"),
+        ("", PipelineSchemaError, 1, "'schema'"),  # DVC refuses an empty dvc.lock too
+        ("schema: '2.0'\nstages: {}\nextra: 1\n", PipelineSchemaError, 3, "'extra'"),
+        ("schema: '2.0'\nstages:\n", PipelineSchemaError, 2, "'stages'"),
         ("schema: '3.0'\nstages: {}\n", PipelineSchemaError, 1, "schema version"),
         ("schema: 2.0\nstages: {}\n", PipelineSchemaError, 1, "schema version"),
         ("schema: '2.0'\nstages: [a]\n", PipelineSchemaError, 2, "'stages'"),

@@ -92,27 +92,24 @@ def _parse_top(text: str, lock_path: str) -> dict[str, Any]:
     data = load_yaml(text, lock_path)
     if not isinstance(data, dict):
         raise PipelineSchemaError("expected a mapping at the top level", path=lock_path, line=1)
-    if not data:  # an empty file: DVC treats it as no lock data
-        return data
+    if "schema" not in data:
+        # Also an empty file: DVC refuses it the same way.
+        hint = " (a DVC 1 lock file?)" if data else ""
+        raise PipelineSchemaError(
+            f"required key 'schema' not provided{hint}", path=lock_path, line=1
+        )
     for key in data:
         if key not in ("schema", "stages", "datasets"):
             raise PipelineSchemaError(
                 f"unexpected key '{key}'", path=lock_path, line=find_line(text, [str(key)])
             )
-    if "schema" not in data:
-        raise PipelineSchemaError(
-            "required key 'schema' not provided (a DVC 1 lock file?)", path=lock_path, line=1
-        )
-    if str(data["schema"]) != LOCKFILE_SCHEMA_VERSION or not isinstance(data["schema"], str):
+    if data["schema"] != LOCKFILE_SCHEMA_VERSION:
         raise PipelineSchemaError(
             f"invalid schema version {data['schema']!r}, expected '2.0'",
             path=lock_path,
             line=find_line(text, ["schema"]),
         )
-    stages = data.get("stages")
-    if stages is None:
-        data["stages"] = {}
-    elif not isinstance(stages, dict):
+    if not isinstance(data.setdefault("stages", {}), dict):
         raise PipelineSchemaError(
             "'stages' must be a mapping", path=lock_path, line=find_line(text, ["stages"])
         )
@@ -284,7 +281,8 @@ def _read_text(path: os.PathLike[str]) -> str | None:
 
 def _rewrite(existing: str | None, lock_path: str, update: Any) -> str:
     """New text of the lock file after ``update(data)``, as DVC's ``modify_yaml``."""
-    if existing is not None and _parse(existing, lock_path)[0]:
+    if existing is not None:
+        _parse(existing, lock_path)  # never rewrite a file DVC would refuse to read
         return _round_trip(existing, update)
     data: dict[str, Any] = {}
     update(data)
