@@ -225,6 +225,9 @@ def test_new_file_is_created_by_add(make_project: Project) -> None:
     root = make_project({})
     assert apply(root, "+train.lr=0.1", "++seed=1") == ["params.yaml"]
     assert read(root) == "train:\n  lr: 0.1\nseed: 1\n"
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (root / "params.yaml").stat().st_mode & 0o777 == 0o666 & ~umask
     assert apply(root, "sub/p.json:+a={b: 1}") == ["sub/p.json"]
     assert json.loads(read(root, "sub/p.json")) == {"a": {"b": 1}}
 
