@@ -12,9 +12,10 @@ a key) and applies them in the file's own syntax:
   adding or deleting keys is refused.
 
 Every result is parsed back and compared with the expected data. If a YAML/JSON splice
-does not read back right (anchors, unusual layouts), the file is re-emitted through
-ruamel's round-trip dumper (YAML, comments kept) or ``json.dumps`` (JSON) instead, so the
-data is always what DVC will read.
+does not read back right (an edited anchor, unusual layouts), the file is re-emitted
+through ruamel's round-trip dumper (YAML, comments kept) or ``json.dumps`` (JSON), and
+failing that dumped plainly, so the data is always what DVC will read. Random-edit
+fuzzing of ruamel- and json-dumped files never needed the fallback.
 """
 
 from __future__ import annotations
