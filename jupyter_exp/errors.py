@@ -30,8 +30,15 @@ JSON with :attr:`JupyterExpError.http_status`.
     │   ├── MissingOutputError          a stage finished without writing an output
     │   ├── CacheMissingError           an object is not in the cache
     │   └── OutputNotRemovableError     refusing to delete something we do not own
-    └── StageFailedError                a stage's command exited non-zero
-        └── ReproductionFailedError     a repro that kept going ended with failures
+    ├── StageFailedError                a stage's command exited non-zero
+    │   └── ReproductionFailedError     a repro that kept going ended with failures
+    ├── GitError                        a git operation failed (command, stderr)
+    │   └── RevisionNotFoundError       a revision/ref/remote name resolves to nothing
+    └── ExperimentError
+        ├── ExperimentNotFoundError     no experiment by that name or revision
+        ├── ExperimentExistsError       the name is taken (use force)
+        ├── InvalidExperimentNameError  not a valid Git ref component
+        └── WorkspaceConflictError      applying would overwrite uncommitted edits
 """
 
 from __future__ import annotations
@@ -42,8 +49,13 @@ __all__ = [
     "CacheMissingError",
     "CyclicGraphError",
     "DataError",
+    "ExperimentError",
+    "ExperimentExistsError",
+    "ExperimentNotFoundError",
+    "GitError",
     "InterpolationError",
     "InvalidArgumentError",
+    "InvalidExperimentNameError",
     "JupyterExpError",
     "MissingDependencyError",
     "MissingOutputError",
@@ -61,8 +73,10 @@ __all__ = [
     "ProjectError",
     "RepositoryLockedError",
     "ReproductionFailedError",
+    "RevisionNotFoundError",
     "StageFailedError",
     "StageNotFoundError",
+    "WorkspaceConflictError",
 ]
 
 
@@ -358,3 +372,82 @@ class ReproductionFailedError(StageFailedError):
             "stages": self.stages,
             "failures": [f.to_dict() for f in self.failures],
         }
+
+
+# --- git and experiments -----------------------------------------------------------------
+
+
+class GitError(JupyterExpError):
+    """A git command failed. ``command`` is its argv, ``stderr`` what git said."""
+
+    http_status = 500
+
+    def __init__(self, command: Sequence[str], stderr: str, status: int | None = None) -> None:
+        self.command = list(command)
+        self.stderr = stderr.strip()
+        self.status = status
+        last = self.stderr.splitlines()[-1] if self.stderr else f"exit status {status}"
+        super().__init__(f"git {' '.join(self.command[:2])} failed: {last}")
+
+
+class RevisionNotFoundError(GitError):
+    """A revision, ref or remote name does not resolve."""
+
+    http_status = 404
+
+    def __init__(self, revision: str, kind: str = "revision") -> None:
+        self.revision = revision
+        self.kind = kind
+        JupyterExpError.__init__(self, f"unknown {kind} '{revision}'")
+        self.command = []
+        self.stderr = ""
+        self.status = None
+
+
+class ExperimentError(JupyterExpError):
+    """An experiment operation cannot be done."""
+
+
+class ExperimentNotFoundError(ExperimentError):
+    """No experiment matches ``name`` (a name, a ref, or a commit prefix)."""
+
+    http_status = 404
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"no experiment named '{name}'")
+
+
+class ExperimentExistsError(ExperimentError):
+    """An experiment ``name`` exists for this baseline already."""
+
+    http_status = 409
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"experiment '{name}' already exists; use force to overwrite it")
+
+
+class InvalidExperimentNameError(ExperimentError):
+    """``name`` cannot be an experiment name (a Git ref component)."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        self.name = name
+        self.reason = reason
+        super().__init__(f"invalid experiment name '{name}': {reason}")
+
+
+class WorkspaceConflictError(ExperimentError):
+    """An operation would overwrite uncommitted changes in ``paths``."""
+
+    http_status = 409
+
+    def __init__(self, paths: Sequence[str], action: str) -> None:
+        self.paths = list(paths)
+        self.action = action
+        shown = ", ".join(f"'{p}'" for p in self.paths[:5])
+        more = f" and {len(self.paths) - 5} more" if len(self.paths) > 5 else ""
+        super().__init__(
+            f"{action} would overwrite uncommitted changes in {shown}{more}; "
+            "commit or stash them, or use force"
+        )

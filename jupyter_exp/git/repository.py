@@ -1,0 +1,399 @@
+"""The one place that talks to Git.
+
+Everything here is git plumbing (``update-ref``, ``commit-tree``, ``cat-file --batch``,
+``for-each-ref``...) run as ``git`` subprocesses, so we never touch the user's ``HEAD``,
+index or branches unless asked to, and refs move atomically with an expected old value.
+
+Why not GitPython, the package first chosen for this layer: for these commands it shells
+out to the same ``git`` binary, and importing it costs ~90 ms, which every ``exp``
+command would pay. Talking to ``git`` directly in this one module keeps the layer small
+and the commands fast; nothing else in the code base runs git.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import GitError, NotInRepositoryError, RevisionNotFoundError
+
+ZERO_SHA = "0" * 40
+
+
+@dataclass(frozen=True)
+class RefInfo:
+    """A ref with the commit it points to and that commit's basic facts."""
+
+    ref: str
+    sha: str
+    parents: tuple[str, ...]
+    timestamp: int
+    subject: str
+
+
+@dataclass(frozen=True)
+class TreeEntry:
+    """One path in a commit's tree."""
+
+    path: str
+    mode: str
+    sha: str
+    kind: str  # "blob", "tree" or "commit"
+
+
+class Git:
+    """A Git work tree rooted at ``root`` (the folder that holds ``.git``)."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root).resolve()
+        if not (self.root / ".git").exists():
+            raise NotInRepositoryError(str(root))
+        self._git_dir: Path | None = None
+
+    @classmethod
+    def find(cls, start: str | os.PathLike[str]) -> Git:
+        """The Git work tree containing ``start``."""
+        here = Path(start).resolve()
+        for folder in (here, *here.parents):
+            if (folder / ".git").exists():
+                return cls(folder)
+        raise NotInRepositoryError(str(start))
+
+    # --- running git ---------------------------------------------------------------------
+
+    def run(
+        self,
+        *args: str,
+        input: bytes | None = None,
+        env: Mapping[str, str] | None = None,
+        check: bool = True,
+    ) -> str:
+        """Run ``git ARGS`` in the work tree and return stdout as text."""
+        return self.run_bytes(*args, input=input, env=env, check=check).decode(
+            "utf-8", "surrogateescape"
+        )
+
+    def run_bytes(
+        self,
+        *args: str,
+        input: bytes | None = None,
+        env: Mapping[str, str] | None = None,
+        check: bool = True,
+    ) -> bytes:
+        """Run ``git ARGS`` and return raw stdout; raise :class:`GitError` on failure."""
+        full_env = {**os.environ, **(env or {}), "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+        done = subprocess.run(
+            ["git", *args],
+            cwd=self.root,
+            input=input,
+            env=full_env,
+            capture_output=True,
+            check=False,
+        )
+        if check and done.returncode != 0:
+            raise GitError(args, done.stderr.decode("utf-8", "replace"), done.returncode)
+        return done.stdout
+
+    @property
+    def git_dir(self) -> Path:
+        """The repository's ``.git`` directory (resolved for worktrees)."""
+        if self._git_dir is None:
+            self._git_dir = Path(self.run("rev-parse", "--absolute-git-dir").strip())
+        return self._git_dir
+
+    # --- revisions -----------------------------------------------------------------------
+
+    def head(self) -> str | None:
+        """The commit ``HEAD`` points to, or None in a repository without commits."""
+        out = self.run("rev-parse", "--verify", "-q", "HEAD^{commit}", check=False).strip()
+        return out or None
+
+    def current_branch(self) -> str | None:
+        """Short name of the checked-out branch, None when detached."""
+        out = self.run("symbolic-ref", "-q", "--short", "HEAD", check=False).strip()
+        return out or None
+
+    def resolve(self, rev: str) -> str:
+        """Full sha of the commit ``rev`` names; :class:`RevisionNotFoundError` if none."""
+        if rev.startswith("-"):
+            raise RevisionNotFoundError(rev)
+        out = self.run("rev-parse", "--verify", "-q", f"{rev}^{{commit}}", check=False).strip()
+        if not out:
+            raise RevisionNotFoundError(rev)
+        return out
+
+    def try_resolve(self, rev: str) -> str | None:
+        """Like :meth:`resolve`, None instead of an error."""
+        try:
+            return self.resolve(rev)
+        except RevisionNotFoundError:
+            return None
+
+    def is_valid_ref_name(self, ref: str) -> bool:
+        """True when Git accepts ``ref`` as a full ref name."""
+        done = subprocess.run(
+            ["git", "check-ref-format", ref], cwd=self.root, capture_output=True, check=False
+        )
+        return done.returncode == 0
+
+    def branches(self) -> dict[str, str]:
+        """Local branches: short name -> sha."""
+        return {r.ref.removeprefix("refs/heads/"): r.sha for r in self.refs("refs/heads/")}
+
+    def tags(self) -> dict[str, str]:
+        """Tags: short name -> commit sha (annotated tags peeled)."""
+        out = self.run(
+            "for-each-ref",
+            "--format=%(refname:short)%00%(objectname)%00%(*objectname)",
+            "refs/tags/",
+        )
+        tags = {}
+        for line in out.splitlines():
+            name, sha, peeled = line.split("\0")
+            tags[name] = peeled or sha
+        return tags
+
+    def log(self, rev: str, limit: int) -> list[str]:
+        """Up to ``limit`` first-parent commits from ``rev`` (newest first)."""
+        out = self.run("rev-list", "--first-parent", f"--max-count={limit}", rev)
+        return out.split()
+
+    def all_commits(self) -> list[str]:
+        """Every commit reachable from branches and tags."""
+        return self.run("rev-list", "--branches", "--tags").split()
+
+    # --- refs ----------------------------------------------------------------------------
+
+    def refs(self, prefix: str) -> list[RefInfo]:
+        """Refs under ``prefix`` with their commits' parents, time and subject, one call."""
+        fmt = "%(refname)%00%(objectname)%00%(parent)%00%(committerdate:unix)%00%(subject)"
+        out = self.run("for-each-ref", f"--format={fmt}", prefix)
+        result = []
+        for line in out.splitlines():
+            ref, sha, parents, stamp, subject = line.split("\0", 4)
+            result.append(RefInfo(ref, sha, tuple(parents.split()), int(stamp or 0), subject))
+        return result
+
+    def ref_sha(self, ref: str) -> str | None:
+        """The sha ``ref`` points to, None if it does not exist."""
+        out = self.run("rev-parse", "--verify", "-q", ref, check=False).strip()
+        return out or None
+
+    def update_ref(
+        self, ref: str, sha: str, *, old: str | None = None, message: str | None = None
+    ) -> None:
+        """Point ``ref`` at ``sha`` atomically.
+
+        ``old``: the sha the ref must have now; ``ZERO_SHA`` means it must not exist.
+        Git refuses (and we raise :class:`GitError`) if another writer got there first.
+        """
+        args = ["update-ref"]
+        if message:
+            args += ["-m", message]
+        args += [ref, sha]
+        if old is not None:
+            args.append(old)
+        self.run(*args)
+
+    def delete_ref(self, ref: str, *, old: str | None = None) -> None:
+        """Delete ``ref`` (only if it still points to ``old`` when given)."""
+        args = ["update-ref", "-d", ref]
+        if old is not None:
+            args.append(old)
+        self.run(*args)
+
+    def set_symbolic_ref(self, ref: str, target: str) -> None:
+        """Make ``ref`` a symbolic ref to ``target``."""
+        self.run("symbolic-ref", ref, target)
+
+    # --- reading commits -----------------------------------------------------------------
+
+    def read_files(self, rev: str, paths: Iterable[str]) -> dict[str, bytes]:
+        """Contents of ``paths`` at ``rev`` (paths missing there are left out), one process."""
+        wanted = list(dict.fromkeys(paths))
+        if not wanted:
+            return {}
+        request = "".join(f"{rev}:{p}\n" for p in wanted).encode()
+        out = self.run_bytes("cat-file", "--batch", input=request)
+        return dict(_parse_batch(wanted, out))
+
+    def read_many(self, requests: Sequence[tuple[str, str]]) -> dict[tuple[str, str], bytes]:
+        """Contents of many ``(rev, path)`` pairs in a single ``cat-file --batch``."""
+        if not requests:
+            return {}
+        body = "".join(f"{rev}:{path}\n" for rev, path in requests).encode()
+        out = self.run_bytes("cat-file", "--batch", input=body)
+        return dict(_parse_batch(list(requests), out))
+
+    def tree(self, rev: str, *, recursive: bool = True) -> list[TreeEntry]:
+        """Entries of ``rev``'s tree (files only when recursive)."""
+        args = ["ls-tree", "-z", "--full-tree"]
+        if recursive:
+            args.append("-r")
+        out = self.run(*args, rev)
+        entries = []
+        for item in out.split("\0"):
+            if not item:
+                continue
+            meta, path = item.split("\t", 1)
+            mode, kind, sha = meta.split()
+            entries.append(TreeEntry(path, mode, sha, kind))
+        return entries
+
+    def changed_paths(self, a: str, b: str) -> list[str]:
+        """Paths that differ between two commits."""
+        out = self.run("diff", "--name-only", "-z", "--no-renames", a, b)
+        return [p for p in out.split("\0") if p]
+
+    def commit_time(self, rev: str) -> int:
+        """Committer time of ``rev`` (unix seconds)."""
+        return int(self.run("log", "-1", "--format=%ct", rev).strip())
+
+    # --- the workspace -------------------------------------------------------------------
+
+    def dirty_paths(self, *, untracked: bool = False) -> list[str]:
+        """Tracked paths with uncommitted changes (staged or not), plus untracked ones."""
+        args = ["status", "--porcelain=v1", "-z", "--no-renames"]
+        args.append("--untracked-files=all" if untracked else "--untracked-files=no")
+        out = self.run(*args)
+        return [item[3:] for item in out.split("\0") if len(item) > 3]
+
+    def untracked_paths(self) -> list[str]:
+        """Files neither tracked nor ignored."""
+        out = self.run("ls-files", "-z", "--others", "--exclude-standard")
+        return [p for p in out.split("\0") if p]
+
+    def is_tracked(self, path: str) -> bool:
+        """True when Git tracks ``path`` (a file, or any file under a folder)."""
+        return bool(self.run("ls-files", "-z", "--", path).strip("\0"))
+
+    @contextmanager
+    def temporary_index(self, *, from_index: bool = True) -> Iterator[dict[str, str]]:
+        """An env pointing git at a scratch index (a copy of the real one by default).
+
+        Lets us build commits of the workspace without touching the user's index.
+        """
+        folder = Path(tempfile.mkdtemp(prefix="jupyter-exp-index-", dir=self.git_dir))
+        index = folder / "index"
+        real = self.git_dir / "index"
+        if from_index and real.exists():
+            shutil.copyfile(real, index)
+        try:
+            yield {"GIT_INDEX_FILE": str(index)}
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def snapshot(
+        self,
+        *,
+        message: str,
+        parent: str | None,
+        add_paths: Sequence[str] = (),
+        include_untracked: bool = False,
+        author_env: Mapping[str, str] | None = None,
+    ) -> str:
+        """Commit the workspace as it is, without touching ``HEAD``, index or branches.
+
+        The commit holds what is staged, every tracked file's current content, the
+        ``add_paths`` (when they exist and are not ignored) and, with
+        ``include_untracked``, every untracked file that is not ignored.
+        """
+        with self.temporary_index() as env:
+            if parent is None:
+                self.run("read-tree", "--empty", env=env)
+            self.run("add", "-u", "--", ".", env=env)
+            existing = [p for p in add_paths if (self.root / p).exists()]
+            if existing:
+                self.run("add", "--ignore-errors", "--", *existing, env=env, check=False)
+            if include_untracked:
+                self.run("add", "-A", "--", ".", env=env)
+            tree = self.run("write-tree", env=env).strip()
+        args = ["commit-tree", tree, "-m", message]
+        if parent:
+            args[2:2] = ["-p", parent]
+        return self.run(*args, env=author_env).strip()
+
+    def restore_tree(self, rev: str, *, paths: Sequence[str] = ()) -> None:
+        """Write ``rev``'s version of tracked files into the workspace and index.
+
+        Files tracked at ``HEAD`` but absent from ``rev`` are removed. ``HEAD`` and the
+        current branch do not move.
+        """
+        head = self.head()
+        if head:
+            gone = set(self.tree_paths(head)) - set(self.tree_paths(rev))
+            for path in sorted(gone):
+                target = self.root / path
+                if target.is_file() or target.is_symlink():
+                    target.unlink()
+        self.run("checkout", rev, "--", *(paths or ["."]))
+        # Leave the changes unstaged, as `dvc exp apply` does.
+        self.run("reset", "-q", "--", ".", check=False)
+
+    def tree_paths(self, rev: str) -> list[str]:
+        """Every file path in ``rev``."""
+        out = self.run("ls-tree", "-r", "-z", "--name-only", "--full-tree", rev)
+        return [p for p in out.split("\0") if p]
+
+    def create_branch(self, name: str, sha: str) -> None:
+        """Create branch ``name`` at ``sha``; refuse if it exists."""
+        if not self.is_valid_ref_name(f"refs/heads/{name}"):
+            raise RevisionNotFoundError(name, kind="branch name")
+        self.update_ref(f"refs/heads/{name}", sha, old=ZERO_SHA)
+
+    # --- remotes -------------------------------------------------------------------------
+
+    def remotes(self) -> list[str]:
+        """Configured remote names."""
+        return self.run("remote").split()
+
+    def check_remote(self, remote: str) -> None:
+        """Raise :class:`RevisionNotFoundError` unless ``remote`` is a remote or a URL/path."""
+        if remote in self.remotes():
+            return
+        if "://" in remote or remote.startswith("git@") or Path(remote).exists():
+            return
+        raise RevisionNotFoundError(remote, kind="git remote")
+
+    def push(self, remote: str, refspecs: Sequence[str], *, force: bool = False) -> None:
+        """``git push REMOTE REFSPEC...``."""
+        args = ["push", "--porcelain", remote, *refspecs]
+        if force:
+            args.insert(1, "--force")
+        self.run(*args)
+
+    def fetch(self, remote: str, refspecs: Sequence[str], *, force: bool = False) -> None:
+        """``git fetch REMOTE REFSPEC...`` straight into the same local refs."""
+        args = ["fetch", "--no-tags", "--no-write-fetch-head", remote, *refspecs]
+        if force:
+            args.insert(1, "--force")
+        self.run(*args)
+
+    def remote_refs(self, remote: str, prefix: str) -> dict[str, str]:
+        """Refs under ``prefix`` on ``remote``: ref -> sha."""
+        out = self.run("ls-remote", remote, f"{prefix}*")
+        refs = {}
+        for line in out.splitlines():
+            sha, ref = line.split("\t", 1)
+            refs[ref] = sha
+        return refs
+
+
+def _parse_batch(keys: list, out: bytes) -> Iterator[tuple[object, bytes]]:
+    """Split ``cat-file --batch`` output into (key, content) for the objects found."""
+    pos = 0
+    for key in keys:
+        end = out.index(b"\n", pos)
+        header = out[pos:end].decode()
+        pos = end + 1
+        if header.endswith(" missing") or header.endswith(" ambiguous"):
+            continue
+        size = int(header.rsplit(" ", 1)[1])
+        yield key, out[pos : pos + size]
+        pos += size + 1
