@@ -129,3 +129,9 @@ class Project:
                 index.check_addable(rel)
                 written.append(add(self.repo, rel, on_event=self.on_event))
         return written
+
+    # --- experiments: run and save (experiments/run.py, save.py) -------------------------
+
+    # --- experiments: show and list (experiments/show.py, collect.py) --------------------
+
+    # --- experiments: diff, apply, branch, remove, push, pull ----------------------------
