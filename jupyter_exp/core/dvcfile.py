@@ -69,8 +69,10 @@ _SKIP_DIRS = frozenset({".git", ".dvc", "node_modules", "__pycache__"})
 # --- finding -----------------------------------------------------------------------------
 
 
-def find_dvcfiles(repo: Repo) -> list[str]:
+def find_dvcfiles(repo: Repo, visited: list[str] | None = None) -> list[str]:
     """Repo-relative paths of every ``*.dvc`` file, sorted.
+
+    ``visited``, when given, receives every folder the walk looked into.
 
     Hidden folders (``.git``, ``.dvc``, ``.venv``...), what ``.dvcignore`` excludes and
     nested DVC projects are skipped, as DVC skips them.
@@ -81,6 +83,8 @@ def find_dvcfiles(repo: Repo) -> list[str]:
     stack: list[tuple[str, str]] = [(root, "")]
     while stack:
         folder, rel = stack.pop()
+        if visited is not None:
+            visited.append(rel or ".")
         try:
             with os.scandir(folder) as entries:
                 items = list(entries)

@@ -34,18 +34,22 @@ class Index:
     graph: PipelineGraph
     # For each *.dvc data source: the hashes it records, by output def_path.
     recorded: dict[str, dict[str, HashInfo]] = field(default_factory=dict)
+    # Folders the discovery walks looked into (repo paths), for the up-to-date stamp.
+    visited: list[str] = field(default_factory=list)
 
     @classmethod
     def load(cls, repo: Repo) -> Index:
         """Load every ``dvc.yaml`` and ``*.dvc`` file under ``repo`` and link them."""
-        files = [load_pipeline_file(repo, path) for path in find_pipeline_files(repo)]
+        visited: list[str] = []
+        paths = find_pipeline_files(repo, visited)
+        files = [load_pipeline_file(repo, path) for path in paths]
         stages = [stage for f in files for stage in f.stages]
         recorded: dict[str, dict[str, HashInfo]] = {}
-        for path in find_dvcfiles(repo):
+        for path in find_dvcfiles(repo, visited):
             source, hashes = load_data_source(repo, path)
             stages.append(source)
             recorded[source.dvcfile] = hashes
-        return cls(repo, files, stages, PipelineGraph(stages), recorded)
+        return cls(repo, files, stages, PipelineGraph(stages), recorded, visited)
 
     # --- lookup --------------------------------------------------------------------------
 

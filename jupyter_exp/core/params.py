@@ -32,6 +32,8 @@ else:  # pragma: no cover - Python 3.10
 
 _CACHE: dict[str, tuple[tuple[int, int, int, int], dict[str, Any]]] = {}
 _CACHE_LIMIT = 512
+# Every params file path a read was attempted for (see consulted_params_files).
+_CONSULTED: set[str] = set()
 
 
 def read_params_file(repo: Repo, repo_path: str) -> dict[str, Any]:
@@ -41,6 +43,7 @@ def read_params_file(repo: Repo, repo_path: str) -> dict[str, Any]:
     not parseable in its format, or not a mapping at the top level.
     """
     path = os.fspath(repo.abspath(repo_path))
+    _CONSULTED.add(path)
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -58,6 +61,14 @@ def read_params_file(repo: Repo, repo_path: str) -> dict[str, Any]:
         _CACHE.clear()
     _CACHE[path] = (stamp, data)
     return data
+
+
+def consulted_params_files() -> set[str]:
+    """Absolute paths of every params/vars file this process tried to read.
+
+    The up-to-date stamp watches them: a change in any can change the pipeline.
+    """
+    return set(_CONSULTED)
 
 
 def clear_params_cache() -> None:
@@ -196,20 +207,18 @@ def select_params(
 ) -> dict[str, Any]:
     """``{key: value}`` for each dotted ``key`` (``train.lr``, or a section ``train``).
 
-    Values are copies, safe to keep. Raises :class:`MissingParamError` naming ``path``,
-    the key and ``stage`` when a key is not in ``data``.
+    Values are copies, safe to keep; one deep copy for all keys, so values shared
+    through YAML anchors stay shared (DVC then writes them as ``&id001`` aliases).
+    Raises :class:`MissingParamError` naming ``path``, the key and ``stage`` when a key
+    is not in ``data``.
     """
     result: dict[str, Any] = {}
     for key in keys:
         value = _get_path(data, key)
         if value is _MISSING:
             raise MissingParamError(path, key, stage=stage)
-        result[key] = _copy(value)
-    return result
-
-
-def _copy(value: Any) -> Any:
-    return copy.deepcopy(value) if isinstance(value, (dict, list, set)) else value
+        result[key] = value
+    return copy.deepcopy(result)
 
 
 def _sorted_keys(values: dict[Any, Any]) -> list[Any]:
@@ -231,7 +240,7 @@ def stage_params_values(repo: Repo, stage: Stage) -> dict[str, dict[str, Any]]:
     for dep in sorted(stage.params, key=lambda d: d.def_path):
         data = read_params_file(repo, dep.repo_path)
         if dep.whole_file:
-            values = {k: _copy(v) for k, v in data.items()}
+            values = copy.deepcopy(dict(data))
         else:
             values = select_params(data, dep.keys, path=dep.def_path, stage=stage.name)
         result[dep.def_path] = {k: values[k] for k in _sorted_keys(values)}

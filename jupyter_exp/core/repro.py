@@ -34,6 +34,7 @@ from ..events import (
     StageSkipped,
     StageStarted,
 )
+from . import uptodate
 from .add import add
 from .checkout import checkout
 from .context import RunContext
@@ -47,6 +48,7 @@ from .repo import Repo
 from .runcache import RunCache, is_cacheable
 from .stages.shell import run_command
 from .status import StageStatus, stage_status
+from .watchlist import watched_paths
 
 Outcome = Literal["ran", "restored", "skipped", "committed", "dry", "failed"]
 
@@ -112,17 +114,56 @@ def plan(index: Index, options: ReproOptions) -> list[Stage]:
     return graph.topological(selected)
 
 
+def stamp_key(options: ReproOptions) -> str | None:
+    """The up-to-date stamp's key for these options; None when they cannot use it.
+
+    Only a plain ``repro`` (no targets, nothing forced, restricted or simulated) is
+    answered from the stamp; flags that cannot change a no-op's outcome are allowed.
+    """
+    plain = ReproOptions(
+        keep_going=options.keep_going,
+        ignore_errors=options.ignore_errors,
+        run_cache=options.run_cache,
+        env=options.env,
+    )
+    return uptodate.repro_key() if options == plain else None
+
+
 def reproduce(repo: Repo, options: ReproOptions, on_event: EventSink) -> ReproResult:
     """Load, validate, plan and run; raise :class:`StageFailedError` on failure."""
+    key = stamp_key(options)
+    if key is not None:
+        entries = uptodate.check(str(repo.root), key)
+        if entries is not None:
+            return ReproResult(skipped=uptodate.replay(entries, on_event))
     with repo.lock():
         index = Index.load(repo)
         stages = plan(index, options)
         _check_inputs(index, stages, options)
         ctx = RunContext(repo, index.recorded)
         try:
-            return _Reproducer(ctx, index, options, on_event).run(stages)
+            result = _Reproducer(ctx, index, options, on_event).run(stages)
+            if key is not None:
+                _record_stamp(key, index, ctx, stages, result)
+            elif result.changed:
+                uptodate.discard(str(repo.root))
+            return result
         finally:
             ctx.close()
+
+
+def _record_stamp(
+    key: str, index: Index, ctx: RunContext, stages: list[Stage], result: ReproResult
+) -> None:
+    """Stamp a run that found everything up to date; drop the stamp otherwise."""
+    root = str(index.repo.root)
+    if result.changed or result.failed or result.dry:
+        uptodate.discard(root)
+        return
+    if any(s.always_changed for s in stages):
+        return
+    entries = [["source" if s.is_data_source else "stage", s.address] for s in stages]
+    uptodate.write(root, key, entries, watched_paths(index, ctx, stages))
 
 
 def _check_inputs(index: Index, stages: list[Stage], options: ReproOptions) -> None:

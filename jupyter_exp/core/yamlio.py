@@ -159,10 +159,20 @@ def dump_yaml(data: Any) -> str:
     return stream.getvalue()
 
 
-def _plain(data: Any) -> Any:
-    # ruamel's round-trip representer handles dict/list; tuples would become !!python/tuple.
+def _plain(data: Any, seen: dict[int, Any] | None = None) -> Any:
+    # ruamel's round-trip representer handles dict/list; tuples would become
+    # !!python/tuple. Shared containers stay shared (DVC writes them as &id aliases).
+    seen = {} if seen is None else seen
+    if not isinstance(data, (dict, list, tuple)):
+        return data
+    if id(data) in seen:
+        return seen[id(data)]
     if isinstance(data, dict):
-        return {k: _plain(v) for k, v in data.items()}
-    if isinstance(data, (list, tuple)):
-        return [_plain(v) for v in data]
-    return data
+        out: Any = {}
+        seen[id(data)] = out
+        out.update((k, _plain(v, seen)) for k, v in data.items())
+        return out
+    items: list[Any] = []
+    seen[id(data)] = items
+    items.extend(_plain(v, seen) for v in data)
+    return items

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -133,8 +134,28 @@ def print_summary(ui: UI, project: Project, result: ReproResult) -> None:
             ui.write(line)
 
 
+def _answered_by_stamp(args: argparse.Namespace, ui: UI) -> bool:
+    """A plain ``repro`` whose up-to-date stamp still holds: report it, engine unloaded."""
+    flags = repro_options(args, ui)
+    flags.pop("keep_going")
+    flags.pop("ignore_errors")
+    if args.targets or any(flags.values()):
+        return False
+    from ...core import uptodate
+
+    root = uptodate.find_root(os.getcwd())
+    entries = uptodate.check(root, uptodate.repro_key()) if root else None
+    if entries is None:
+        return False
+    uptodate.replay(entries, ReproRenderer(ui))
+    ui.write(UP_TO_DATE)
+    return True
+
+
 def run(args: argparse.Namespace, ui: UI) -> int:
     """Reproduce, streaming progress; a failed stage raises (exit code = its status)."""
+    if _answered_by_stamp(args, ui):
+        return 0
     project = open_project()
     result = project.repro(
         args.targets,

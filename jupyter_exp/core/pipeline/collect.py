@@ -18,20 +18,28 @@ PIPELINE_FILE = "dvc.yaml"
 _IGNORE_FILES = (".gitignore", ".dvcignore")
 
 
-def find_pipeline_files(repo: Repo) -> list[str]:
-    """Repo-relative POSIX paths of every ``dvc.yaml`` in the project, sorted."""
+def find_pipeline_files(repo: Repo, visited: list[str] | None = None) -> list[str]:
+    """Repo-relative POSIX paths of every ``dvc.yaml`` in the project, sorted.
+
+    ``visited``, when given, receives every folder the walk looked into (the
+    up-to-date stamp watches them for new pipeline files).
+    """
     root = str(repo.root)
     found: list[str] = []
     rules: list[Rule] = []
     exclude = os.path.join(root, ".git", "info", "exclude")
     if os.path.isfile(exclude):
         rules.extend(parse_ignore(_read(exclude), ""))
-    _walk(root, "", rules, found)
+    _walk(root, "", rules, found, visited)
     found.sort()
     return found
 
 
-def _walk(folder: str, rel: str, rules: list[Rule], found: list[str]) -> None:
+def _walk(
+    folder: str, rel: str, rules: list[Rule], found: list[str], visited: list[str] | None
+) -> None:
+    if visited is not None:
+        visited.append(rel or ".")
     try:
         with os.scandir(folder) as it:
             entries = list(it)
@@ -57,7 +65,7 @@ def _walk(folder: str, rel: str, rules: list[Rule], found: list[str]) -> None:
             continue
         if local and is_ignored(local, path, True):
             continue
-        _walk(entry.path, path, local, found)
+        _walk(entry.path, path, local, found, visited)
 
 
 def _read(path: str) -> str:
