@@ -384,6 +384,202 @@ class Git:
             refs[ref] = sha
         return refs
 
+    # --- exp diff / apply / remove / push / pull -----------------------------------------
+
+    def hash_paths(self, paths: Sequence[str]) -> dict[str, str]:
+        """Blob sha Git would record for each existing workspace file (nothing is written).
+
+        Git's filters (``core.autocrlf``, clean filters) apply as they would on ``add``;
+        a symlink hashes to its target text, as Git stores it. Missing paths are left out.
+        """
+        files, links = [], {}
+        for path in dict.fromkeys(paths):
+            full = self.root / path
+            if full.is_symlink():
+                target = os.fsencode(os.readlink(full))
+                links[path] = _blob_sha(target)
+            elif full.is_file():
+                files.append(path)
+        result = dict(links)
+        if files:
+            body = "".join(f"{p}\n" for p in files).encode()
+            out = self.run("hash-object", "--stdin-paths", input=body).split()
+            result.update(zip(files, out, strict=True))
+        return result
+
+    def stash_commit(self, message: str, *, force_paths: Sequence[str] = ()) -> str | None:
+        """Save the workspace as ``git stash push -u`` would, touching nothing; None if clean.
+
+        The commit has ``HEAD``, an index commit and (when there are untracked files) an
+        untracked-files commit as parents, so ``git stash apply <sha>`` restores it. Ignored
+        files named in ``force_paths`` are saved with the untracked ones.
+        """
+        head = self.head()
+        if head is None:
+            return None
+        branch = self.current_branch() or "(no branch)"
+        about = self.run("log", "-1", "--format=%h %s", head).strip()
+        head_tree = self.run("rev-parse", f"{head}^{{tree}}").strip()
+        index_tree = self.run("write-tree").strip()
+        with self.temporary_index() as env:
+            self.run("add", "-u", "--", ".", env=env)
+            work_tree = self.run("write-tree", env=env).strip()
+        extra = [
+            p
+            for p in dict.fromkeys([*self.untracked_paths(), *force_paths])
+            if (self.root / p).exists() or (self.root / p).is_symlink()
+        ]
+        untracked = None
+        if extra:
+            with self.temporary_index(from_index=False) as env:
+                self.run("read-tree", "--empty", env=env)
+                spec = "".join(f"{p}\0" for p in extra).encode()
+                self.run(
+                    "add",
+                    "-f",
+                    "--pathspec-from-file=-",
+                    "--pathspec-file-nul",
+                    input=spec,
+                    env=env,
+                )
+                tree = self.run("write-tree", env=env).strip()
+            untracked = self.run(
+                "commit-tree", tree, "-m", f"untracked files on {branch}: {about}"
+            ).strip()
+        if untracked is None and index_tree == head_tree and work_tree == head_tree:
+            return None
+        index = self.run(
+            "commit-tree", index_tree, "-p", head, "-m", f"index on {branch}: {about}"
+        ).strip()
+        parents = ["-p", head, "-p", index] + (["-p", untracked] if untracked else [])
+        return self.run("commit-tree", work_tree, *parents, "-m", message).strip()
+
+    def set_ref_logged(self, ref: str, sha: str, message: str) -> None:
+        """Point ``ref`` at ``sha`` and record it in the ref's reflog (created if needed)."""
+        self.run("update-ref", "--create-reflog", "-m", message, ref, sha)
+
+    def delete_refs(self, refs: Mapping[str, str]) -> None:
+        """Delete every ``ref -> expected old sha`` in one atomic transaction.
+
+        If any ref moved meanwhile, Git refuses the whole transaction (GitError).
+        """
+        if not refs:
+            return
+        body = "".join(f"delete {ref}\0{old}\0" for ref, old in refs.items()).encode()
+        self.run("update-ref", "--stdin", "-z", input=body)
+
+    def is_ancestor(self, ancestor: str, rev: str) -> bool:
+        """True when ``ancestor`` is reachable from ``rev`` (or is it)."""
+        out = subprocess.run(
+            ["git", "merge-base", "--is-ancestor", ancestor, rev],
+            cwd=self.root,
+            capture_output=True,
+            check=False,
+        )
+        return out.returncode == 0
+
+    def push_refspecs(
+        self, remote: str, refspecs: Sequence[str], *, force: bool = False
+    ) -> dict[str, str]:
+        """``git push --porcelain``: the status of each destination ref.
+
+        Status is ``"new"``, ``"updated"``, ``"deleted"``, ``"up_to_date"`` or
+        ``"rejected"`` (a non-fast-forward without ``force``). Raises :class:`GitError`
+        when the push itself fails (remote unreachable...).
+        """
+        if not refspecs:
+            return {}
+        args = ["push", "--porcelain", *(["--force"] if force else []), remote, *refspecs]
+        done = subprocess.run(
+            ["git", *args],
+            cwd=self.root,
+            capture_output=True,
+            check=False,
+            env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"},
+        )
+        kinds = {" ": "updated", "+": "updated", "*": "new", "-": "deleted", "=": "up_to_date"}
+        result = {}
+        for line in done.stdout.decode("utf-8", "replace").splitlines():
+            parts = line.split("\t")
+            if len(parts) >= 2 and len(parts[0]) == 1 and ":" in parts[1]:
+                result[parts[1].rsplit(":", 1)[1]] = kinds.get(parts[0], "rejected")
+        if done.returncode != 0 and not result:
+            raise GitError(args, done.stderr.decode("utf-8", "replace"), done.returncode)
+        return result
+
+    def fetch_refspecs(self, remote: str, refspecs: Sequence[str]) -> None:
+        """``git fetch REMOTE SRC:DST...``; refs that would not fast-forward are left as is.
+
+        Raises :class:`GitError` when the fetch fails for another reason.
+        """
+        if not refspecs:
+            return
+        args = ["fetch", "--no-tags", "--no-write-fetch-head", remote, *refspecs]
+        try:
+            self.run(*args)
+        except GitError as exc:
+            if "[rejected]" not in exc.stderr:
+                raise
+
+
+def _blob_sha(data: bytes) -> str:
+    """The sha Git gives a blob with ``data``."""
+    import hashlib
+
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+    # --- recording experiments (exp run / exp save) --------------------------------------
+
+    def tree_of(self, rev: str) -> str:
+        """The sha of commit ``rev``'s tree."""
+        return self.run("rev-parse", "--verify", f"{rev}^{{tree}}").strip()
+
+    def ref_trees(self, prefix: str) -> dict[str, tuple[str, str]]:
+        """Refs under ``prefix``: ref -> (commit sha, tree sha), in one call."""
+        out = self.run("for-each-ref", "--format=%(refname)%00%(objectname)%00%(tree)", prefix)
+        found = {}
+        for line in out.splitlines():
+            ref, sha, tree = line.split("\0")
+            found[ref] = (sha, tree)
+        return found
+
+    def workspace_tree(
+        self, *, add_paths: Sequence[str] = (), force_paths: Sequence[str] = ()
+    ) -> str:
+        """The tree :meth:`snapshot` would commit, written without making a commit.
+
+        Staged files, every tracked file's current content, the ``add_paths`` that exist
+        and are not ignored, and the ``force_paths`` even when ignored (``git add -f``).
+        The user's index is not touched.
+        """
+        with self.temporary_index() as env:
+            self.run("add", "-u", "--", ".", env=env)
+            existing = [p for p in add_paths if os.path.lexists(self.root / p)]
+            if existing:
+                # --ignore-errors: ignored paths are skipped, the others still added.
+                self.run("add", "--ignore-errors", "--", *existing, env=env, check=False)
+            if force_paths:
+                self.run("add", "-f", "--", *force_paths, env=env)
+            return self.run("write-tree", env=env).strip()
+
+    def commit_tree(self, tree: str, parents: Sequence[str], message: str) -> str:
+        """Make a commit of ``tree`` with ``parents``; no ref moves."""
+        args = ["commit-tree", tree, "-m", message]
+        for parent in parents:
+            args += ["-p", parent]
+        return self.run(*args).strip()
+
+    def add_worktree(self, path: str | os.PathLike[str], rev: str) -> None:
+        """Check ``rev`` out in a new detached worktree at ``path``."""
+        self.run("worktree", "add", "--detach", "--quiet", os.fspath(path), rev)
+
+    def remove_worktree(self, path: str | os.PathLike[str]) -> None:
+        """Remove the worktree at ``path`` with everything in it, and Git's record of it."""
+        self.run("worktree", "remove", "--force", "--force", os.fspath(path), check=False)
+        if os.path.lexists(path):
+            shutil.rmtree(path, ignore_errors=True)
+        self.run("worktree", "prune", check=False)
+
 
 def _parse_batch(keys: list, out: bytes) -> Iterator[tuple[object, bytes]]:
     """Split ``cat-file --batch`` output into (key, content) for the objects found."""
