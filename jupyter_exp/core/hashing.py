@@ -20,7 +20,6 @@ import os
 import stat
 import time
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -174,6 +173,10 @@ def _hash_many(
 
     to_read = sum(files[i].stat.st_size for i in todo)
     if len(todo) > 1 and to_read >= _POOL_MIN_BYTES:
+        # Imported here: only big first-time hashes need threads, and the import
+        # (with logging) would cost every no-op command several milliseconds.
+        from concurrent.futures import ThreadPoolExecutor
+
         with ThreadPoolExecutor(max_workers=_workers()) as pool:
             results = pool.map(one, todo)
             for i, md5 in results:

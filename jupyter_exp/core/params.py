@@ -25,10 +25,19 @@ from .pipeline.model import DEFAULT_PARAMS_FILE, Stage
 from .repo import Repo
 from .yamlio import load_yaml
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
+
+def _load_toml(text: str) -> Any:
+    # Imported on first use: most projects have no TOML params, and every command
+    # would otherwise pay for the parser at start-up.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"invalid TOML: {exc}") from None
+
 
 _CACHE: dict[str, tuple[tuple[int, int, int, int], dict[str, Any]]] = {}
 _CACHE_LIMIT = 512
@@ -89,15 +98,16 @@ def _parse(repo_path: str, path: str) -> dict[str, Any]:
         if suffix == ".json":
             data = json.loads(text)
         elif suffix == ".toml":
-            data = tomllib.loads(text)
+            try:
+                data = _load_toml(text)
+            except ValueError as exc:
+                raise ParamsFileError(repo_path, str(exc)) from None
         elif suffix == ".py":
             data = parse_py(text, repo_path)
         else:
             data = load_yaml(text, repo_path)
     except json.JSONDecodeError as exc:
         raise ParamsFileError(repo_path, f"invalid JSON: {exc.msg} (line {exc.lineno})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ParamsFileError(repo_path, f"invalid TOML: {exc}") from None
     except PipelineSyntaxError as exc:
         where = f" (line {exc.line})" if exc.line else ""
         raise ParamsFileError(repo_path, f"{exc.detail}{where}") from None

@@ -13,10 +13,9 @@ from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 
-from filelock import FileLock, Timeout
-
-from ..errors import NotInRepositoryError, PathOutsideRepoError, RepositoryLockedError
+from ..errors import NotInRepositoryError, PathOutsideRepoError
 from .config import Config, load_config
+from .flock import hold_flock
 
 DVC_DIR = ".dvc"
 
@@ -124,12 +123,5 @@ class Repo:
         """
         self.ensure_dvc_dir()
         path = self.tmp_dir / "lock"
-        lock = FileLock(str(path), timeout=timeout)
-        try:
-            lock.acquire()
-        except Timeout:
-            raise RepositoryLockedError(str(path), timeout) from None
-        try:
+        with hold_flock(path, timeout):
             yield
-        finally:
-            lock.release()
