@@ -46,6 +46,7 @@ from .params import stage_params_values
 from .pipeline.model import Output, Stage
 from .repo import Repo
 from .runcache import RunCache, is_cacheable
+from .stages import in_process_runner
 from .stages.shell import run_command
 from .status import StageStatus, stage_status
 from .watchlist import watched_paths
@@ -325,7 +326,13 @@ class _Reproducer:
         commands = stage.cmd if isinstance(stage.cmd, list) else [stage.cmd or ""]
         cwd = self.repo.abspath(stage.wdir)
         for command in commands:
-            code = run_command(command, cwd=cwd, env=env, stage=stage.address, on_event=self.emit)
+            runner = in_process_runner(command)
+            if runner is not None:
+                code = runner(cwd=cwd, env=env, stage=stage.address, on_event=self.emit)
+            else:
+                code = run_command(
+                    command, cwd=cwd, env=env, stage=stage.address, on_event=self.emit
+                )
             if code != 0:
                 error = StageFailedError(stage.address, code, command)
                 self.emit(StageFailed(stage=stage.address, returncode=code, message=str(error)))
