@@ -384,6 +384,33 @@ class Git:
             refs[ref] = sha
         return refs
 
+    # --- exp show / list -----------------------------------------------------------------
+
+    def ref_commits(self, *prefixes: str) -> dict[str, str]:
+        """Refs under ``prefixes`` -> the commit each names (annotated tags peeled), one call."""
+        fmt = "--format=%(refname)%00%(objectname)%00%(*objectname)"
+        out = self.run("for-each-ref", fmt, *prefixes)
+        found = {}
+        for line in out.splitlines():
+            ref, sha, peeled = line.split("\0")
+            found[ref] = peeled or sha
+        return found
+
+    def reachable_commits(self) -> list[str]:
+        """Commits reachable from ``HEAD``, branches, remote branches and tags, newest first.
+
+        What DVC's ``--all-commits`` walks (scmrepo's ``list_all_commits``).
+        """
+        out = self.run("rev-list", "--date-order", "HEAD", "--branches", "--remotes", "--tags")
+        return out.split()
+
+    def object_reader(self) -> ObjectReader:
+        """A running ``git cat-file --batch`` to read many objects over one process.
+
+        Use as a context manager; see :class:`ObjectReader`.
+        """
+        return ObjectReader(self)
+
     # --- exp diff / apply / remove / push / pull -----------------------------------------
 
     def hash_paths(self, paths: Sequence[str]) -> dict[str, str]:
@@ -593,3 +620,91 @@ def _parse_batch(keys: list, out: bytes) -> Iterator[tuple[object, bytes]]:
         size = int(header.rsplit(" ", 1)[1])
         yield key, out[pos : pos + size]
         pos += size + 1
+
+
+@dataclass(frozen=True)
+class GitObject:
+    """An object read by :class:`ObjectReader`: its sha, type and raw content."""
+
+    sha: str
+    kind: str  # "blob", "tree", "commit" or "tag"
+    data: bytes
+
+
+class ObjectReader:
+    """One ``git cat-file --batch`` process serving many requests.
+
+    :meth:`read` takes specs (``<sha>``, ``<rev>:<path>``, ``<rev>^{tree}``...) and
+    returns the objects in order, None for what does not exist. Requests go in chunks
+    small enough for the pipe buffer, each chunk's answers read before the next is
+    written, so neither side can block the other.
+    """
+
+    _CHUNK_BYTES = 8192
+
+    def __init__(self, git: Git) -> None:
+        env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+        self._proc = subprocess.Popen(
+            ["git", "cat-file", "--batch"],
+            cwd=git.root,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def __enter__(self) -> ObjectReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def read(self, specs: Sequence[str]) -> list[GitObject | None]:
+        """The object each spec names, or None (missing, ambiguous, or a bad spec)."""
+        result: list[GitObject | None] = []
+        chunk: list[bytes] = []
+        size = 0
+        for spec in specs:
+            line = spec.encode("utf-8", "surrogateescape") + b"\n"
+            if b"\n" in line[:-1]:
+                raise GitError(["cat-file", "--batch"], f"unreadable object name {spec!r}")
+            if chunk and size + len(line) > self._CHUNK_BYTES:
+                result.extend(self._exchange(chunk))
+                chunk, size = [], 0
+            chunk.append(line)
+            size += len(line)
+        if chunk:
+            result.extend(self._exchange(chunk))
+        return result
+
+    def _exchange(self, lines: list[bytes]) -> list[GitObject | None]:
+        stdin, stdout = self._proc.stdin, self._proc.stdout
+        assert stdin is not None and stdout is not None
+        try:
+            stdin.write(b"".join(lines))
+            stdin.flush()
+        except BrokenPipeError:
+            raise GitError(["cat-file", "--batch"], "git cat-file exited") from None
+        found: list[GitObject | None] = []
+        for _ in lines:
+            header = stdout.readline()
+            if not header:
+                raise GitError(["cat-file", "--batch"], "git cat-file exited")
+            if header.endswith((b" missing\n", b" ambiguous\n")):
+                found.append(None)
+                continue
+            parts = header.split()
+            size = int(parts[2])
+            data = stdout.read(size)
+            stdout.read(1)  # the newline after the content
+            found.append(GitObject(parts[0].decode(), parts[1].decode(), data))
+        return found
+
+    def close(self) -> None:
+        """Stop the process."""
+        if self._proc.poll() is None:
+            if self._proc.stdin is not None:
+                self._proc.stdin.close()
+            self._proc.wait()
+        if self._proc.stdout is not None:
+            self._proc.stdout.close()
