@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from jupyter_exp.core.ignore_rules import is_ignored, parse_ignore
 from jupyter_exp.core.pipeline.collect import find_pipeline_files
-from jupyter_exp.core.pipeline.ignore import is_ignored, parse_ignore
 from jupyter_exp.core.pipeline.loader import load_pipeline_file
 from jupyter_exp.core.pipeline.model import Dependency, Output, ParamsDependency
 from jupyter_exp.core.repo import Repo

@@ -15,6 +15,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .ignore_rules import Rule, parse_ignore, verdict
+
 if TYPE_CHECKING:
     from .repo import Repo
 
@@ -39,7 +41,7 @@ def is_git_repo(root: str | os.PathLike[str]) -> bool:
 
 
 def escape_entry(entry: str) -> str:
-    """Escape gitignore glob characters, as pathspec's ``GitWildMatchPattern.escape``."""
+    """Escape gitignore glob characters, as Git's own escaping."""
     return "".join("\\" + c if c in _GLOB_CHARS else c for c in entry)
 
 
@@ -63,14 +65,12 @@ def _git_dir(work_tree: Path) -> Path | None:
 
 
 @lru_cache(maxsize=256)
-def _spec(path: str, mtime_ns: int, size: int):  # type: ignore[no-untyped-def]
-    import pathspec
-
+def _spec(path: str, mtime_ns: int, size: int) -> list[Rule]:
     with open(path, encoding="utf-8", errors="surrogateescape") as fobj:
-        return pathspec.GitIgnoreSpec.from_lines(fobj.read().splitlines())
+        return parse_ignore(fobj.read(), "")
 
 
-def _load(path: Path):  # type: ignore[no-untyped-def]
+def _load(path: Path) -> list[Rule] | None:
     try:
         st = os.stat(path)
     except OSError:
@@ -91,18 +91,18 @@ def is_ignored(work_tree: Path, rel: str, is_dir: bool = False) -> bool:
         sub = "/".join(parts[: i + 1])
         sub_is_dir = is_dir or i < len(parts) - 1
         folders = ["/".join(parts[:j]) for j in range(i + 1)]  # "", "a", "a/b"...
-        verdict: bool | None = None
+        said: bool | None = None
         for folder in reversed(folders):
             spec = _load(work_tree / folder / GITIGNORE if folder else work_tree / GITIGNORE)
             if spec is None:
                 continue
             local = sub[len(folder) + 1 :] if folder else sub
-            verdict = spec.check_file(local + "/" if sub_is_dir else local).include
-            if verdict is not None:
+            said = verdict(spec, local, sub_is_dir)
+            if said is not None:
                 break
-        if verdict is None and exclude is not None:
-            verdict = exclude.check_file(sub + "/" if sub_is_dir else sub).include
-        if verdict:
+        if said is None and exclude is not None:
+            said = verdict(exclude, sub, sub_is_dir)
+        if said:
             return True
     return False
 

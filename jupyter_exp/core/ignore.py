@@ -21,6 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..errors import DataError
+from .ignore_rules import parse_ignore, verdict
 
 __all__ = ["DVCIGNORE", "DvcIgnore", "WalkEntry", "walk_files"]
 
@@ -43,13 +44,8 @@ class _Spec:
     """The patterns of one ``.dvcignore``, rooted at ``base`` (repo-relative POSIX)."""
 
     def __init__(self, base: str, lines: list[str]) -> None:
-        import pathspec  # lazily: only projects with a .dvcignore pay the import
-
         self.base = "" if base in ("", ".") else base
-        patterns = [ln.strip() for ln in lines]
-        self.spec = pathspec.GitIgnoreSpec.from_lines(
-            [p for p in patterns if p and not p.startswith("#")]
-        )
+        self.rules = parse_ignore("\n".join(lines), "")
 
     def check(self, repo_path: str, is_dir: bool) -> bool | None:
         """True ignored, False re-included, None not mentioned."""
@@ -59,9 +55,7 @@ class _Spec:
             rel = repo_path[len(self.base) + 1 :]
         else:
             rel = repo_path
-        if is_dir:
-            rel += "/"
-        return self.spec.check_file(rel).include
+        return verdict(self.rules, rel, is_dir)
 
 
 @lru_cache(maxsize=128)

@@ -1,4 +1,7 @@
-"""gitignore-style patterns (``.gitignore``, ``.dvcignore``) for pruning the repo walk.
+"""gitignore-style patterns (``.gitignore``, ``.dvcignore``): one matcher for the project.
+
+Used by pipeline discovery, ``.dvcignore`` handling while hashing, and the ``.gitignore``
+checks of ``add``/``repro``.
 
 Supports what these files commonly use: comments, ``!`` negation, trailing ``/`` for
 folders, patterns anchored by a ``/``, ``*``, ``?``, ``[...]`` and ``**``. The last
@@ -90,7 +93,12 @@ def _translate(pattern: str) -> str:
 
 def is_ignored(rules: list[Rule], path: str, is_dir: bool) -> bool:
     """True when the last rule matching repo-relative ``path`` ignores it."""
-    result = False
+    return bool(verdict(rules, path, is_dir))
+
+
+def verdict(rules: list[Rule], path: str, is_dir: bool) -> bool | None:
+    """The last matching rule's say: True ignored, False re-included, None no match."""
+    result: bool | None = None
     for rule in rules:
         if rule.dir_only and not is_dir:
             continue

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import os
 
+from ..ignore_rules import Rule, is_ignored, parse_ignore
 from ..repo import Repo
-from .ignore import Rule, is_ignored, parse_ignore
 
 PIPELINE_FILE = "dvc.yaml"
 _IGNORE_FILES = (".gitignore", ".dvcignore")
