@@ -548,13 +548,6 @@ class Git:
             if "[rejected]" not in exc.stderr:
                 raise
 
-
-def _blob_sha(data: bytes) -> str:
-    """The sha Git gives a blob with ``data``."""
-    import hashlib
-
-    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
-
     # --- recording experiments (exp run / exp save) --------------------------------------
 
     def tree_of(self, rev: str) -> str:
@@ -582,11 +575,14 @@ def _blob_sha(data: bytes) -> str:
         with self.temporary_index() as env:
             self.run("add", "-u", "--", ".", env=env)
             existing = [p for p in add_paths if os.path.lexists(self.root / p)]
-            if existing:
-                # --ignore-errors: ignored paths are skipped, the others still added.
-                self.run("add", "--ignore-errors", "--", *existing, env=env, check=False)
-            if force_paths:
-                self.run("add", "-f", "--", *force_paths, env=env)
+            for flag, paths, check in (
+                ("--ignore-errors", existing, False),
+                ("-f", force_paths, True),
+            ):
+                if paths:  # --ignore-errors: ignored paths are skipped, the others added
+                    spec = "".join(f"{p}\0" for p in paths).encode()
+                    args = ("add", flag, "--pathspec-from-file=-", "--pathspec-file-nul")
+                    self.run(*args, input=spec, env=env, check=check)
             return self.run("write-tree", env=env).strip()
 
     def commit_tree(self, tree: str, parents: Sequence[str], message: str) -> str:
@@ -606,6 +602,13 @@ def _blob_sha(data: bytes) -> str:
         if os.path.lexists(path):
             shutil.rmtree(path, ignore_errors=True)
         self.run("worktree", "prune", check=False)
+
+
+def _blob_sha(data: bytes) -> str:
+    """The sha Git gives a blob with ``data``."""
+    import hashlib
+
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
 def _parse_batch(keys: list, out: bytes) -> Iterator[tuple[object, bytes]]:
