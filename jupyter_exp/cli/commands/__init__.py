@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from ...events import EventSink
 
 # In the order `jupyter exp --help` lists them.
-COMMANDS: tuple[str, ...] = ("init", "add", "repro", "status", "dag", "demo")
+COMMANDS: tuple[str, ...] = ("init", "add", "repro", "status", "dag", "run", "save", "demo")
 
 Subparsers = Any  # argparse's private _SubParsersAction
 RunFunction = Callable[[argparse.Namespace, Any], int]

@@ -1,0 +1,69 @@
+"""``exp run``: reproduce the pipeline as an experiment and record it under ``refs/exps``.
+
+Everything that can be refused is refused before anything runs or is written: the
+override grammar (and sweeps, which need a queue), the experiment's name (one Git
+refuses, or one the baseline already has without ``force``), the pipeline and the
+targets, the ``-C`` paths. Then an executor runs it, in the workspace or in a temporary
+worktree (``temp``), with ``DVC_EXP_NAME``, ``DVC_EXP_BASELINE_REV`` and ``DVC_ROOT`` in
+the stages' environment, and records the result (see :mod:`.executors.base`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+from ..core.overrides import parse_overrides
+from ..core.repo import Repo
+from ..core.repro import ReproOptions
+from ..errors import InvalidArgumentError
+from ..events import EventSink
+from ..git import Git
+from .environment import experiment_env
+from .executors import ExpJob, ExpRunResult, run_in_temp, run_in_workspace
+from .executors.base import choose_name, require_baseline
+
+__all__ = ["ExpRunResult", "run_experiment"]
+
+SWEEP_NEEDS_QUEUE = "Sweep overrides can't be used without `--queue`"
+
+
+def run_experiment(
+    repo: Repo,
+    options: ReproOptions,
+    on_event: EventSink,
+    *,
+    params: Sequence[str] = (),
+    name: str | None = None,
+    message: str | None = None,
+    temp: bool = False,
+    copy_paths: Sequence[str] = (),
+) -> ExpRunResult:
+    """Run one experiment; ``options.force`` also lets ``name`` replace an experiment.
+
+    ``params`` are ``-S`` overrides (``[file:]key=value``...). A dry run goes to a
+    temporary worktree (as in DVC) and records nothing. ``copy_paths`` only apply to
+    ``temp`` runs. Raises :class:`InvalidArgumentError`,
+    :class:`InvalidExperimentNameError`, :class:`ExperimentExistsError`, pipeline and
+    params errors before running; :class:`StageFailedError` when a stage fails.
+    """
+    git = Git.find(repo.root)
+    baseline = require_baseline(git)
+    overrides = parse_overrides(list(params))
+    if any(o.is_sweep for o in overrides):
+        raise InvalidArgumentError(SWEEP_NEEDS_QUEUE, argument="--set-param")
+    chosen, explicit = choose_name(git, baseline, name, options.force)
+    env = {**options.env, **experiment_env(chosen, baseline, repo.root)}
+    job = ExpJob(
+        baseline=baseline,
+        name=chosen,
+        explicit=explicit,
+        force=options.force,
+        message=message,
+        overrides=tuple(overrides),
+        options=dataclasses.replace(options, env=env),
+        copy_paths=tuple(copy_paths),
+    )
+    if temp or options.dry:
+        return run_in_temp(repo, git, job, on_event)
+    return run_in_workspace(repo, git, job, on_event)
