@@ -2,8 +2,8 @@
 
 ``prepare`` copies ``data.txt``; ``train`` reads ``params.yaml`` and writes a cached
 ``model.bin``, an uncached ``metrics.json`` and (undeclared, so never recorded)
-``stage_env.json`` with the experiment variables it saw. ``train.fail: true`` makes
-``train`` exit 3; ``WAIT_FOR=<path>`` in its environment makes it write
+``stage_env.json`` (or ``$ENV_OUT``) with the experiment variables and cwd it saw.
+``train.fail: true`` makes ``train`` exit 3; ``WAIT_FOR=<path>`` in its environment makes it write
 ``<path>.started`` and wait until ``<path>`` exists.
 """
 
@@ -38,7 +38,7 @@ with open("model.bin", "w") as f:
 with open("metrics.json", "w") as f:
     json.dump({"acc": round(0.5 + params["lr"], 6), "secret": params.get("secret")}, f)
 keys = ("DVC_EXP_NAME", "DVC_EXP_BASELINE_REV", "DVC_ROOT")
-with open("stage_env.json", "w") as f:
+with open(os.environ.get("ENV_OUT", "stage_env.json"), "w") as f:
     json.dump({k: os.environ.get(k) for k in keys} | {"cwd": os.getcwd()}, f)
 """
 

@@ -66,8 +66,10 @@ def run_in_temp(repo: Repo, git: Git, job: ExpJob, on_event: EventSink) -> ExpRu
     try:
         work = _prepare(repo, git, folder)
         _copy_in(repo, work, copies)
+        changed = apply_overrides(work, list(job.overrides)) if job.overrides else []
         with open(log_path, "w", encoding="utf-8") as log:
             result = _run(work, Git(folder), git, job, copies, _Tee(on_event, log))
+        result.changed_files = changed
         succeeded = True
         return result
     finally:
@@ -79,11 +81,8 @@ def run_in_temp(repo: Repo, git: Git, job: ExpJob, on_event: EventSink) -> ExpRu
 def _run(
     work: Repo, work_git: Git, git: Git, job: ExpJob, copies: list[str], sink: EventSink
 ) -> ExpRunResult:
-    changed = apply_overrides(work, list(job.overrides)) if job.overrides else []
     repro = reproduce(work, job.options, sink)
-    result = ExpRunResult(
-        name=job.name, baseline=job.baseline, repro=repro, changed_files=changed, temp=True
-    )
+    result = ExpRunResult(name=job.name, baseline=job.baseline, repro=repro, temp=True)
     if job.options.dry:
         return result
     index = Index.load(work)
