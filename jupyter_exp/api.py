@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal
 
 from .core.add import add
 from .core.dag import DagFormat, render_dag
@@ -24,7 +24,20 @@ from .events import EventSink, ignore_events
 __all__ = ["Project"]
 
 if TYPE_CHECKING:  # experiment results: their modules are imported when called
+    from .experiments.apply import ApplyResult
+    from .experiments.branch import BranchResult
+    from .experiments.diff import ExpDiff
     from .experiments.executors import ExpResult, ExpRunResult
+    from .experiments.pull import PullResult
+    from .experiments.push import PushResult
+    from .git import Git
+
+if TYPE_CHECKING:  # exp show / list
+    import pandas as pd
+
+    from .experiments.collect import CollectOptions
+    from .experiments.ls import BaselineExperiments
+    from .experiments.show import ExpTable
 
 
 class Project:
@@ -237,4 +250,293 @@ class Project:
 
     # --- experiments: show and list (experiments/show.py, collect.py) --------------------
 
+    def exp_show(
+        self,
+        revs: str | Sequence[str] | None = None,
+        num: int = 1,
+        param_deps: bool = False,
+        force: bool = False,
+        *,
+        all_branches: bool = False,
+        all_tags: bool = False,
+        all_commits: bool = False,
+        hide_workspace: bool = False,
+        hide_queued: bool = False,
+        hide_failed: bool = False,
+        sha_only: bool = False,
+        include_metrics: Sequence[str] = (),
+        exclude_metrics: Sequence[str] = (),
+        include_params: Sequence[str] = (),
+        exclude_params: Sequence[str] = (),
+        keep: Sequence[str] = (),
+        drop: Sequence[str] = (),
+        only_changed: bool = False,
+        sort_by: str | None = None,
+        sort_order: Literal["asc", "desc"] = "asc",
+    ) -> pd.DataFrame:
+        """Experiments as a pandas DataFrame, one row per workspace/baseline/experiment.
+
+        Columns are named and ordered as ``dvc.api.exp_show`` names them (``Experiment,
+        rev, typ, Created, parent, State, Executor``, metrics, params, dependency
+        hashes), with typed values (see :mod:`jupyter_exp.experiments.dataframe`).
+        ``revs``/``num``/``param_deps`` are ``dvc.api.exp_show``'s; ``force`` is accepted
+        for it and changes nothing (we keep no cache that could be stale). The other
+        arguments are ``jupyter exp show``'s flags. Raises
+        :class:`~jupyter_exp.errors.RevisionNotFoundError` or
+        :class:`~jupyter_exp.errors.InvalidArgumentError`.
+        """
+        from .experiments.dataframe import to_dataframe
+
+        return to_dataframe(self._exp_table(locals()))
+
+    def exp_show_data(
+        self,
+        revs: str | Sequence[str] | None = None,
+        num: int = 1,
+        param_deps: bool = False,
+        force: bool = False,
+        *,
+        all_branches: bool = False,
+        all_tags: bool = False,
+        all_commits: bool = False,
+        hide_workspace: bool = False,
+        hide_queued: bool = False,
+        hide_failed: bool = False,
+        sha_only: bool = False,
+        include_metrics: Sequence[str] = (),
+        exclude_metrics: Sequence[str] = (),
+        include_params: Sequence[str] = (),
+        exclude_params: Sequence[str] = (),
+        keep: Sequence[str] = (),
+        drop: Sequence[str] = (),
+        only_changed: bool = False,
+        sort_by: str | None = None,
+        sort_order: Literal["asc", "desc"] = "asc",
+    ) -> dict[str, Any]:
+        """The same table as :meth:`exp_show`, JSON-able, for the server and widgets.
+
+        ``{"columns": [{"name", "kind", "path", "key"}...], "rows": [{"id", "baseline",
+        "Experiment", "rev", "typ", "Created", "parent", "State", "Executor", "values",
+        "errors"}...]}``; ``kind`` is ``meta``, ``metric``, ``param`` or ``dep``.
+        """
+        return self._exp_table(locals()).to_dict()
+
+    def exp_show_json(
+        self,
+        revs: str | Sequence[str] | None = None,
+        num: int = 1,
+        param_deps: bool = False,
+        *,
+        all_branches: bool = False,
+        all_tags: bool = False,
+        all_commits: bool = False,
+        hide_workspace: bool = False,
+        hide_queued: bool = False,
+        hide_failed: bool = False,
+        sha_only: bool = False,
+    ) -> list[dict[str, Any]]:
+        """What ``dvc exp show --json`` prints: DVC's ``ExpState`` records as data."""
+        from .experiments.collect import collect_states, states_to_json
+
+        options = _collect_options(locals())
+        return states_to_json(collect_states(self.repo, options))
+
+    def exp_list(
+        self,
+        revs: str | Sequence[str] | None = None,
+        *,
+        all_commits: bool = False,
+        num: int = 1,
+        git_remote: str | None = None,
+    ) -> list[BaselineExperiments]:
+        """Experiment names per baseline (``HEAD`` by default), as ``dvc exp list``.
+
+        With ``git_remote`` (a remote name or URL) the experiments on that remote are
+        listed, without their commits.
+        """
+        from .experiments.ls import list_by_baseline
+        from .git import Git
+
+        return list_by_baseline(
+            Git.find(self.root),
+            revs=[revs] if isinstance(revs, str) else list(revs or ()),
+            all_commits=all_commits,
+            num=num,
+            git_remote=git_remote,
+        )
+
+    def _exp_table(self, args: dict[str, Any]) -> ExpTable:
+        from .experiments.show import ShowOptions, show_table
+
+        show = ShowOptions(
+            include_metrics=tuple(args["include_metrics"]),
+            exclude_metrics=tuple(args["exclude_metrics"]),
+            include_params=tuple(args["include_params"]),
+            exclude_params=tuple(args["exclude_params"]),
+            keep=tuple(args["keep"]),
+            drop=tuple(args["drop"]),
+            only_changed=args["only_changed"],
+            sort_by=args["sort_by"],
+            sort_order=args["sort_order"],
+        )
+        return show_table(self.repo, _collect_options(args), show)
+
     # --- experiments: diff, apply, branch, remove, push, pull ----------------------------
+
+    def exp_diff(
+        self,
+        a: str | None = None,
+        b: str | None = None,
+        *,
+        all: bool = False,
+        param_deps: bool = False,
+    ) -> ExpDiff:
+        """Params, metrics, deps and outs that differ between ``a`` and ``b``.
+
+        ``a`` defaults to ``HEAD`` and ``b`` to the workspace; each may be a Git revision
+        or an experiment name. ``all`` keeps unchanged values too. The result's
+        ``to_dict()`` is ``dvc exp diff --json`` plus ``deps``/``outs``;
+        ``to_dataframe()`` gives one row per change.
+        """
+        from .experiments.diff import exp_diff
+
+        return exp_diff(self.repo, self._git(), a, b, all=all, param_deps=param_deps)
+
+    def exp_apply(self, experiment: str, *, force: bool = False) -> ApplyResult:
+        """Put ``experiment``'s files and cached outputs into the workspace.
+
+        ``HEAD`` and the branch stay. Uncommitted edits it would overwrite are a
+        :class:`~jupyter_exp.errors.WorkspaceConflictError` unless ``force``; either way
+        the workspace is first saved under ``refs/exps/apply/stash`` (see
+        ``ApplyResult.restore_hint``).
+        """
+        from .experiments.apply import exp_apply
+
+        return exp_apply(self.repo, self._git(), experiment, force=force)
+
+    def exp_branch(self, experiment: str, branch: str | None = None) -> BranchResult:
+        """Create Git branch ``branch`` (default ``<name>-branch``) at the experiment."""
+        from .experiments.branch import exp_branch
+
+        return exp_branch(self._git(), experiment, branch)
+
+    def exp_remove(
+        self,
+        names: Sequence[str] = (),
+        *,
+        rev: Sequence[str] = (),
+        num: int = 1,
+        all_commits: bool = False,
+        git_remote: str | None = None,
+        keep: bool = False,
+    ) -> list[str]:
+        """Remove experiments (here, or on ``git_remote``); return the names removed.
+
+        Select by ``names``, or by baselines ``rev`` (``num`` first-parent commits back),
+        or ``all_commits``; ``keep`` removes all but the selected ones.
+        """
+        from .experiments.remove import exp_remove
+
+        return exp_remove(
+            self._git(),
+            names,
+            rev=rev,
+            num=num,
+            all_commits=all_commits,
+            git_remote=git_remote,
+            keep=keep,
+        )
+
+    def exp_push(
+        self,
+        git_remote: str,
+        names: Sequence[str] = (),
+        *,
+        all_commits: bool = False,
+        rev: Sequence[str] = (),
+        num: int = 1,
+        force: bool = False,
+        push_cache: bool = True,
+        dvc_remote: str | None = None,
+        run_cache: bool = False,
+    ) -> PushResult:
+        """Push experiment refs to ``git_remote`` and their outputs to the DVC remote.
+
+        Default selection: the experiments of ``HEAD``. Outputs go to ``dvc_remote`` (or
+        ``core.remote`` of ``.dvc/config``) when one is configured and ``push_cache``.
+        """
+        from .experiments.push import exp_push
+
+        with self.repo.lock():
+            return exp_push(
+                self.repo,
+                self._git(),
+                git_remote,
+                names,
+                all_commits=all_commits,
+                rev=rev,
+                num=num,
+                force=force,
+                push_cache=push_cache,
+                dvc_remote=dvc_remote,
+                run_cache=run_cache,
+            )
+
+    def exp_pull(
+        self,
+        git_remote: str,
+        names: Sequence[str] = (),
+        *,
+        all_commits: bool = False,
+        rev: Sequence[str] = (),
+        num: int = 1,
+        force: bool = False,
+        pull_cache: bool = True,
+        dvc_remote: str | None = None,
+        run_cache: bool = False,
+    ) -> PullResult:
+        """Fetch experiment refs from ``git_remote`` and their outputs from the DVC remote.
+
+        Default selection: the remote's experiments of ``HEAD``.
+        """
+        from .experiments.pull import exp_pull
+
+        with self.repo.lock():
+            return exp_pull(
+                self.repo,
+                self._git(),
+                git_remote,
+                names,
+                all_commits=all_commits,
+                rev=rev,
+                num=num,
+                force=force,
+                pull_cache=pull_cache,
+                dvc_remote=dvc_remote,
+                run_cache=run_cache,
+            )
+
+    def _git(self) -> Git:
+        """The Git work tree of the project (the git layer is imported on first use)."""
+        from .git import Git
+
+        return Git.find(self.root)
+
+
+def _collect_options(args: dict[str, Any]) -> CollectOptions:
+    """``exp show``'s revision arguments (a method's ``locals()``) as options."""
+    from .experiments.collect import CollectOptions
+
+    revs = args["revs"]
+    return CollectOptions(
+        revs=(revs,) if isinstance(revs, str) else tuple(revs or ()),
+        all_branches=args["all_branches"],
+        all_tags=args["all_tags"],
+        all_commits=args["all_commits"],
+        num=args["num"],
+        hide_queued=args["hide_queued"],
+        hide_failed=args["hide_failed"],
+        hide_workspace=args["hide_workspace"],
+        sha_only=args["sha_only"],
+        param_deps=args["param_deps"],
+    )

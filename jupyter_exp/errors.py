@@ -31,7 +31,10 @@ JSON with :attr:`JupyterExpError.http_status`.
     │   ├── CacheMissingError           an object is not in the cache
     │   └── OutputNotRemovableError     refusing to delete something we do not own
     ├── StageFailedError                a stage's command exited non-zero
-    │   └── ReproductionFailedError     a repro that kept going ended with failures
+    │   ├── ReproductionFailedError     a repro that kept going ended with failures
+    │   └── NotebookError               a notebook could not be executed to its end
+    │       ├── NotebookCellError       a cell raised, or the kernel died while running it
+    │       └── KernelNotFoundError     no installed Jupyter kernel has that name
     ├── GitError                        a git operation failed (command, stderr)
     │   └── RevisionNotFoundError       a revision/ref/remote name resolves to nothing
     └── ExperimentError
@@ -57,10 +60,13 @@ __all__ = [
     "InvalidArgumentError",
     "InvalidExperimentNameError",
     "JupyterExpError",
+    "KernelNotFoundError",
     "MissingDependencyError",
     "MissingOutputError",
     "MissingParamError",
     "NotInRepositoryError",
+    "NotebookCellError",
+    "NotebookError",
     "OutputDuplicatedError",
     "OutputNotRemovableError",
     "OverlappingOutputError",
@@ -372,6 +378,91 @@ class ReproductionFailedError(StageFailedError):
             "stages": self.stages,
             "failures": [f.to_dict() for f in self.failures],
         }
+
+
+class NotebookError(StageFailedError):
+    """A notebook (``jupyter exp notebook``, alone or as a stage's command) did not run to its end.
+
+    ``notebook`` and ``output`` are paths as given on the command line; ``output`` is set
+    when a (partially) executed notebook was written there for inspection. ``stage`` is
+    None when the notebook ran outside a pipeline.
+    """
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        notebook: str,
+        stage: str | None = None,
+        output: str | None = None,
+        cmd: str | None = None,
+    ) -> None:
+        self.detail = detail
+        self.notebook = notebook
+        self.stage = stage  # type: ignore[assignment]
+        self.output = output
+        self.returncode = 1
+        self.cmd = cmd
+        prefix = f"stage '{stage}': " if stage else ""
+        kept = f" (partially executed notebook kept in '{output}')" if output else ""
+        JupyterExpError.__init__(self, f"{prefix}notebook '{notebook}' {detail}{kept}")
+
+
+class NotebookCellError(NotebookError):
+    """Code cell ``cell`` of ``total`` raised ``ename: evalue``, or the kernel died in it.
+
+    ``traceback`` holds the last lines of the kernel's traceback (colours stripped);
+    ``ename`` is ``"DeadKernelError"`` when the kernel process died.
+    """
+
+    def __init__(
+        self,
+        *,
+        notebook: str,
+        cell: int,
+        total: int,
+        ename: str,
+        evalue: str,
+        traceback: Sequence[str] = (),
+        stage: str | None = None,
+        output: str | None = None,
+        cmd: str | None = None,
+    ) -> None:
+        self.cell = cell
+        self.total = total
+        self.ename = ename
+        self.evalue = evalue
+        self.traceback = list(traceback)
+        where = f"cell {cell} of {total}"
+        if ename == "DeadKernelError":
+            detail = f"failed: the kernel died while running {where}"
+        else:
+            value = evalue.strip().splitlines()[0] if evalue.strip() else ""
+            detail = f"failed in {where}: {ename}" + (f": {value}" if value else "")
+        super().__init__(detail, notebook=notebook, stage=stage, output=output, cmd=cmd)
+
+
+class KernelNotFoundError(NotebookError):
+    """The notebook asks for kernel ``kernel``, which is not installed; ``available`` are."""
+
+    def __init__(
+        self,
+        kernel: str,
+        available: Sequence[str],
+        *,
+        notebook: str,
+        stage: str | None = None,
+        cmd: str | None = None,
+    ) -> None:
+        self.kernel = kernel
+        self.available = sorted(available)
+        names = ", ".join(self.available) or "none"
+        super().__init__(
+            f"needs kernel '{kernel}', which is not installed (installed kernels: {names})",
+            notebook=notebook,
+            stage=stage,
+            cmd=cmd,
+        )
 
 
 # --- git and experiments -----------------------------------------------------------------

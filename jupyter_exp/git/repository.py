@@ -434,12 +434,21 @@ class Git:
             result.update(zip(files, out, strict=True))
         return result
 
-    def stash_commit(self, message: str, *, force_paths: Sequence[str] = ()) -> str | None:
-        """Save the workspace as ``git stash push -u`` would, touching nothing; None if clean.
+    def stash_commit(
+        self,
+        message: str,
+        *,
+        include_untracked: bool = True,
+        force_paths: Sequence[str] = (),
+        always: bool = False,
+    ) -> str | None:
+        """Save the workspace as ``git stash push -u`` would, touching nothing.
 
         The commit has ``HEAD``, an index commit and (when there are untracked files) an
-        untracked-files commit as parents, so ``git stash apply <sha>`` restores it. Ignored
-        files named in ``force_paths`` are saved with the untracked ones.
+        untracked-files commit as parents, so ``git stash apply <sha>`` restores it. The
+        untracked files saved are all of them (``include_untracked``) plus the files named
+        in ``force_paths`` (ignored ones too). Returns None when there is nothing to save
+        (unless ``always``) or no ``HEAD``.
         """
         head = self.head()
         if head is None:
@@ -453,7 +462,9 @@ class Git:
             work_tree = self.run("write-tree", env=env).strip()
         extra = [
             p
-            for p in dict.fromkeys([*self.untracked_paths(), *force_paths])
+            for p in dict.fromkeys(
+                [*(self.untracked_paths() if include_untracked else []), *force_paths]
+            )
             if (self.root / p).exists() or (self.root / p).is_symlink()
         ]
         untracked = None
@@ -473,7 +484,8 @@ class Git:
             untracked = self.run(
                 "commit-tree", tree, "-m", f"untracked files on {branch}: {about}"
             ).strip()
-        if untracked is None and index_tree == head_tree and work_tree == head_tree:
+        clean = untracked is None and index_tree == head_tree and work_tree == head_tree
+        if clean and not always:
             return None
         index = self.run(
             "commit-tree", index_tree, "-p", head, "-m", f"index on {branch}: {about}"

@@ -20,7 +20,22 @@ if TYPE_CHECKING:
     from ...events import EventSink
 
 # In the order `jupyter exp --help` lists them.
-COMMANDS: tuple[str, ...] = ("init", "add", "repro", "status", "dag", "run", "save", "demo")
+COMMANDS: tuple[str, ...] = (
+    "init",
+    "add",
+    "repro",
+    "status",
+    "dag",
+    "run",
+    "save",
+    "diff",
+    "apply",
+    "branch",
+    "remove",
+    "push",
+    "pull",
+    "demo",
+)
 
 Subparsers = Any  # argparse's private _SubParsersAction
 RunFunction = Callable[[argparse.Namespace, Any], int]
