@@ -138,3 +138,18 @@ class HashingProgress(Event):
     path: str
     done: int
     total: int
+
+
+@dataclass(frozen=True)
+class NotebookCellProgress(Event):
+    """A notebook is executing: ``cell`` of its ``total`` code cells have finished.
+
+    Sent once with ``cell=0`` before the kernel starts, then after each code cell.
+    ``stage`` is empty when the notebook runs outside a pipeline.
+    """
+
+    kind: ClassVar[str] = "notebook-cell-progress"
+    stage: str
+    notebook: str
+    cell: int
+    total: int
