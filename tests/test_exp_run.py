@@ -4,6 +4,7 @@ identical results, failures, and that HEAD, the index and the branches never mov
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -278,3 +279,30 @@ def test_cli_run_prints_dvc_lines_and_one_line_errors(project: Path) -> None:
     assert bad.returncode == 1 and bad.stderr.count("\n") == 1
     failed = run_cli(project, "run", "-S", "+train.fail=true")
     assert failed.returncode == 3 and "ERROR: stage 'train' failed" in failed.stderr
+
+
+def test_ctrl_c_records_nothing_and_keeps_finished_stages(project: Path) -> None:
+    import signal
+    import subprocess
+    import time
+
+    go = project.parent / "never"
+    proc = subprocess.Popen(
+        ["jupyter-exp", "run", "-S", "train.lr=0.3"],
+        cwd=project,
+        env={**os.environ, "WAIT_FOR": str(go)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    started = Path(str(go) + ".started")
+    deadline = time.time() + 30
+    while not started.exists():
+        assert time.time() < deadline and proc.poll() is None
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert exp_refs(project) == {}
+    lock = (project / "dvc.lock").read_text()
+    assert "prepare:" in lock and "train:" not in lock

@@ -266,3 +266,27 @@ def test_cli_temp_run_says_how_to_apply(project: Path) -> None:
         "To apply the results of an experiment to your workspace run:\n\n"
         "\tjupyter exp apply <exp>\n"
     )
+
+
+def test_ctrl_c_in_a_temp_run_removes_the_worktree(project: Path) -> None:
+    import os
+    import signal
+    import subprocess
+
+    go = project.parent / "never-temp"
+    status = _status(project)
+    proc = subprocess.Popen(
+        ["jupyter-exp", "run", "--temp", "-S", "train.lr=0.3"],
+        cwd=project,
+        env={**os.environ, "WAIT_FOR": str(go)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    _wait_for(Path(str(go) + ".started"))
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert exp_refs(project) == {} and _status(project) == status
+    assert [name.endswith(".log") for name in _leftovers(project)] == [True]
+    assert len(git_out(project, "worktree", "list").splitlines()) == 1
