@@ -321,6 +321,36 @@ class Project:
         """
         return self._exp_table(locals()).to_dict()
 
+    def exp_show_table(
+        self,
+        revs: str | Sequence[str] | None = None,
+        num: int = 1,
+        param_deps: bool = False,
+        force: bool = False,
+        *,
+        all_branches: bool = False,
+        all_tags: bool = False,
+        all_commits: bool = False,
+        hide_workspace: bool = False,
+        hide_queued: bool = False,
+        hide_failed: bool = False,
+        sha_only: bool = False,
+        include_metrics: Sequence[str] = (),
+        exclude_metrics: Sequence[str] = (),
+        include_params: Sequence[str] = (),
+        exclude_params: Sequence[str] = (),
+        keep: Sequence[str] = (),
+        drop: Sequence[str] = (),
+        only_changed: bool = False,
+        sort_by: str | None = None,
+        sort_order: Literal["asc", "desc"] = "asc",
+    ) -> ExpTable:
+        """The table behind :meth:`exp_show` as the neutral model front ends render.
+
+        Same arguments as :meth:`exp_show`; see :class:`~jupyter_exp.experiments.show.ExpTable`.
+        """
+        return self._exp_table(locals())
+
     def exp_show_json(
         self,
         revs: str | Sequence[str] | None = None,

@@ -255,7 +255,7 @@ def collect_states(
     Raises :class:`RevisionNotFoundError` for a ``--rev`` that names nothing. A
     repository without commits gives ``[]``, as DVC does.
     """
-    git = git or Git(repo.root)
+    git = git or Git.find(repo.root)
     head = git.head()
     if head is None:
         return []
@@ -271,7 +271,9 @@ def collect_states(
         commits = read_commits(reader, wanted)
         chains = _chains(reader, tips, commits)
         all_commits = list(dict.fromkeys([*wanted, *(s for c in chains.values() for s in c)]))
-        datas = _collect_commits(repo, reader, commits, all_commits, options.param_deps)
+        datas = _collect_commits(
+            repo, reader, commits, all_commits, options.param_deps, _prefix(repo, git)
+        )
 
     result: list[ExpState] = []
     if not options.hide_workspace:
@@ -292,6 +294,12 @@ def collect_states(
             )
         )
     return result
+
+
+def _prefix(repo: Repo, git: Git) -> str:
+    """The project's folder inside the Git work tree: ``""`` or ``"sub/dir/"``."""
+    rel = os.path.relpath(repo.root, git.root).replace(os.sep, "/")
+    return "" if rel == "." else f"{rel}/"
 
 
 def _experiment_refs(refs: Mapping[str, str], baselines: Sequence[str]) -> dict[str, list]:
@@ -406,20 +414,29 @@ def _collect_commits(
     commits: Mapping[str, CommitInfo],
     shas: Sequence[str],
     param_deps: bool,
+    prefix: str,
 ) -> dict[str, tuple[ExpData | None, dict[str, str] | None]]:
     """Data of each commit, every file read in a few batches over all of them."""
     known = [sha for sha in shas if sha in commits]
-    files = find_pipeline_files(reader, {sha: commits[sha].tree for sha in known})
-    facts = load_facts(reader, files)
+    roots = {sha: commits[sha].tree for sha in known}
+    if prefix:
+        # A DVC project in a sub-folder of the Git repository: start from its tree.
+        objects = reader.read([f"{sha}:{prefix.rstrip('/')}" for sha in known])
+        roots = {s: o.sha for s, o in zip(known, objects, strict=True) if o and o.kind == "tree"}
+    files = find_pipeline_files(reader, roots)
+    facts = load_facts(reader, files, prefix=prefix)
     requests = {
         sha: wanted_paths(f, param_deps=param_deps)
         for sha, f in facts.items()
         if isinstance(f, PipelineFacts)
     }
-    contents = fetch_files(reader, requests)
+    contents = fetch_files(reader, requests, prefix=prefix)
     cached = CachedReader(os.fspath(repo.cache_dir / "files" / "md5"))
     result: dict[str, tuple[ExpData | None, dict[str, str] | None]] = {}
     for sha in known:
+        if sha not in files:
+            result[sha] = (None, {"type": "FileNotFoundError", "msg": f"no '{prefix}' here"})
+            continue
         stamp = datetime.fromtimestamp(commits[sha].timestamp)  # local and naive, as DVC
         fact = facts[sha]
         if not isinstance(fact, PipelineFacts):

@@ -283,9 +283,12 @@ def _vars_files(folder: str, items: Any) -> list[str]:
 
 
 def load_facts(
-    reader: ObjectReader, files: Mapping[str, CommitFiles]
+    reader: ObjectReader, files: Mapping[str, CommitFiles], *, prefix: str = ""
 ) -> dict[str, PipelineFacts | dict[str, str]]:
-    """Each commit's :class:`PipelineFacts`, or an error dict if its pipeline is broken."""
+    """Each commit's :class:`PipelineFacts`, or an error dict if its pipeline is broken.
+
+    ``prefix`` is the project's folder inside the Git repository (``""`` or ``sub/``).
+    """
     texts = read_blobs(
         reader,
         (sha for f in files.values() for sha in (*f.pipelines.values(), *f.dvcfiles.values())),
@@ -298,7 +301,7 @@ def load_facts(
             wanted.extend(interpolation_inputs(path, text))
         inputs[commit] = list(dict.fromkeys(wanted))
     specs = [(commit, path) for commit, paths in inputs.items() for path in paths]
-    objects = reader.read([f"{commit}:{path}" for commit, path in specs])
+    objects = reader.read([f"{commit}:{prefix}{path}" for commit, path in specs])
     extra: dict[str, dict[str, str]] = {commit: {} for commit in files}
     for (commit, path), obj in zip(specs, objects, strict=True):
         if obj is not None and obj.kind == "blob":
@@ -340,11 +343,12 @@ def _facts_of(layout: Mapping[str, str]) -> PipelineFacts | dict[str, str]:
 
 
 def fetch_files(
-    reader: ObjectReader, requests: Mapping[str, Iterable[str]]
+    reader: ObjectReader, requests: Mapping[str, Iterable[str]], *, prefix: str = ""
 ) -> dict[str, dict[str, Content]]:
     """Contents of each commit's requested paths; folders become :class:`Listing`\\ s.
 
-    Paths missing from a commit map to None.
+    Paths are relative to the project folder ``prefix`` (``""`` or ``sub/``) in the
+    repository. Paths missing from a commit map to None.
     """
     result: dict[str, dict[str, Content]] = {commit: {} for commit in requests}
     specs = [(commit, path) for commit, paths in requests.items() for path in paths]

@@ -28,12 +28,14 @@ COMMANDS: tuple[str, ...] = (
     "dag",
     "run",
     "save",
+    "show",
     "diff",
     "apply",
     "branch",
     "remove",
     "push",
     "pull",
+    "ls",  # the `list` command (a module named list would shadow the builtin here)
     "demo",
 )
 
