@@ -52,6 +52,7 @@ def test_run_records_one_commit_on_head_and_leaves_results_in_workspace(project:
     assert (project / "model.bin").read_text().startswith("model lr=0.3")
     assert result.metrics == {"metrics.json": {"acc": 0.8, "secret": None}}
     assert result.changed_files == ["params.yaml"]
+    assert result.overrides == ["train.lr=0.3"]
     assert result.repro.ran == ["prepare", "train"]
 
 

@@ -64,6 +64,7 @@ def run_experiment(
         options=dataclasses.replace(options, env=env),
         copy_paths=tuple(copy_paths),
     )
-    if temp or options.dry:
-        return run_in_temp(repo, git, job, on_event)
-    return run_in_workspace(repo, git, job, on_event)
+    runner = run_in_temp if temp or options.dry else run_in_workspace
+    result = runner(repo, git, job, on_event)
+    result.overrides = [str(o) for o in overrides]
+    return result

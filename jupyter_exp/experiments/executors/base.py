@@ -75,12 +75,14 @@ class ExpResult:
 class ExpRunResult(ExpResult):
     """An experiment run: :class:`ExpResult` plus what the run did.
 
-    ``repro`` is the reproduction's outcome by stage; ``changed_files`` the params files
-    ``-S`` rewrote; ``temp`` tells whether it ran in a temporary worktree (its results
-    are then only in the experiment, not in the workspace).
+    ``repro`` is the reproduction's outcome by stage; ``overrides`` the ``-S`` values
+    applied, ``changed_files`` the params files they rewrote; ``temp`` tells whether it
+    ran in a temporary worktree (its results are then only in the experiment, not in the
+    workspace).
     """
 
     repro: ReproResult = field(default_factory=ReproResult)
+    overrides: list[str] = field(default_factory=list)
     changed_files: list[str] = field(default_factory=list)
     temp: bool = False
 
