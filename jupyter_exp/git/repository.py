@@ -283,7 +283,9 @@ class Git:
         index = folder / "index"
         real = self.git_dir / "index"
         if from_index and real.exists():
-            shutil.copyfile(real, index)
+            # copy2 keeps the index's mtime: with a fresh mtime Git's racy-file check
+            # would trust stat data and miss same-size edits made in the same second.
+            shutil.copy2(real, index)
         try:
             yield {"GIT_INDEX_FILE": str(index)}
         finally:
