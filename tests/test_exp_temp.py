@@ -187,11 +187,6 @@ def test_temp_result_identical_to_an_experiment_is_not_recorded(project: Path) -
     assert len(exp_refs(project)) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/repro.py _restore_outputs git-ignores `cache: false` outputs restored from "
-    "the run-cache (DVC ignores only cached ones), so metrics.json leaves the experiment",
-)
 def test_run_cache_restore_keeps_uncached_outputs_in_the_experiment(project: Path) -> None:
     api = Project(project)
     first = api.exp_run(params=["train.lr=0.5"], temp=True)

@@ -289,7 +289,8 @@ class _Reproducer:
             info = recorded[out.def_path]
             link_types = self.link_types if out.cache else ("copy",)
             checkout(self.ctx.cache, info, self.repo.abspath(out.repo_path), link_types)
-            self._ignore(out)
+            if out.cache:
+                self._ignore(out)
         self.ctx.forget([o.repo_path for o in stage.outs])
         return True
 
