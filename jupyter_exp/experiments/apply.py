@@ -119,8 +119,9 @@ def _file_conflicts(git: Git, rev: str) -> tuple[list[str], list[str], list[str]
 
     Returns the paths whose uncommitted edits would be overwritten or deleted, the
     untracked or ignored files at paths only ``rev`` tracks (they are overwritten, so
-    they are saved with the workspace), and every file that existed at such a path
-    (it must be moved aside before the saved workspace can be applied back).
+    they are saved with the workspace), and the files that will stand in the way of
+    applying the saved workspace back (at such paths, or staged new files: the index
+    is reset, so they become untracked).
     """
     head = git.head()
     theirs = {e.path: e.sha for e in git.tree(rev) if e.kind == "blob"}
@@ -143,7 +144,9 @@ def _file_conflicts(git: Git, rev: str) -> tuple[list[str], list[str], list[str]
     untracked = [p for p in in_the_way if p not in dirty]
     # Ignored files (not in `edited`) that the experiment's version would replace.
     conflicts.update(p for p in untracked if current.get(p) != theirs[p])
-    return sorted(conflicts), untracked, in_the_way
+    # New files staged here end up untracked (the index is reset): in the way too.
+    staged_new = [p for p in dirty if p not in ours and p not in theirs and p in current]
+    return sorted(conflicts), untracked, sorted({*in_the_way, *staged_new})
 
 
 def _output_conflicts(
