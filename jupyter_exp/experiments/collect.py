@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -27,7 +27,17 @@ from ..core.index import Index
 from ..core.repo import Repo
 from ..errors import ExperimentNotFoundError, JupyterExpError, RevisionNotFoundError
 from ..git import Git
-from .gittree import CommitInfo, fetch_files, find_pipeline_files, load_facts, read_commits
+from . import showcache
+from .expstate import SUCCESS, ExpData, ExpRange, ExpState, ExternalExperiment, states_to_json
+from .gittree import (
+    CommitInfo,
+    LazyReader,
+    Reader,
+    fetch_files,
+    find_pipeline_files,
+    load_facts,
+    read_commits,
+)
 from .lookup import find_experiment
 from .refs import EXPS_NAMESPACE, ExpRef
 from .revdata import (
@@ -57,79 +67,9 @@ __all__ = [
 ]
 
 WORKSPACE = "workspace"
-SUCCESS = "Success"
 # The order DVC lists a baseline's experiments in: running, done, queued, failed.
 _STATE_ORDER = ("Running", SUCCESS, "Queued", "Failed")
 _MAX_CHAIN = 1000
-
-
-@dataclass
-class ExpData:
-    """One revision's data (DVC's ``SerializableExp``)."""
-
-    rev: str
-    timestamp: datetime | None = None
-    params: dict[str, dict[str, Any]] = field(default_factory=dict)
-    metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
-    deps: dict[str, dict[str, Any]] = field(default_factory=dict)
-    outs: dict[str, dict[str, Any]] = field(default_factory=dict)
-    meta: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        """As DVC's JSON: the timestamp in ISO format."""
-        return {
-            "rev": self.rev,
-            "timestamp": self.timestamp.isoformat() if self.timestamp else None,
-            "params": self.params,
-            "metrics": self.metrics,
-            "deps": self.deps,
-            "outs": self.outs,
-            "meta": self.meta,
-        }
-
-
-@dataclass
-class ExpRange:
-    """One experiment: its commits, tip first (DVC's ``ExpRange``).
-
-    ``state`` (``Success``, ``Queued``, ``Running``, ``Failed``) and ``executor_name``
-    are what the table shows; ``executor`` is DVC's executor record for the JSON.
-    """
-
-    revs: list[ExpState]
-    name: str | None = None
-    state: str = SUCCESS
-    executor_name: str | None = None
-    executor: dict[str, Any] | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """As DVC's JSON."""
-        return {
-            "revs": [rev.to_dict() for rev in self.revs],
-            "executor": self.executor,
-            "name": self.name,
-        }
-
-
-@dataclass
-class ExpState:
-    """The workspace, a baseline commit, or an experiment commit (DVC's ``ExpState``)."""
-
-    rev: str
-    name: str | None = None
-    data: ExpData | None = None
-    error: dict[str, str] | None = None
-    experiments: list[ExpRange] | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """As DVC's JSON."""
-        return {
-            "rev": self.rev,
-            "name": self.name,
-            "data": self.data.to_dict() if self.data else None,
-            "error": self.error,
-            "experiments": [e.to_dict() for e in self.experiments] if self.experiments else None,
-        }
 
 
 @dataclass(frozen=True)
@@ -148,24 +88,6 @@ class CollectOptions:
     param_deps: bool = False
 
 
-@dataclass(frozen=True)
-class ExternalExperiment:
-    """An experiment known to another module (the queue) rather than a ref.
-
-    ``commit``, when given, is read like an experiment commit (a queued entry's
-    params); metrics are left out for queued ones, as DVC does.
-    """
-
-    baseline: str
-    rev: str
-    state: str
-    name: str | None = None
-    executor: str | None = None
-    timestamp: datetime | None = None
-    commit: str | None = None
-    executor_info: dict[str, Any] | None = None
-
-
 EntrySource = Callable[[Repo, Git, Sequence[str]], Iterable[ExternalExperiment]]
 _ENTRY_SOURCES: list[EntrySource] = []
 
@@ -174,11 +96,6 @@ def register_entry_source(source: EntrySource) -> None:
     """Add a provider of queued/running/failed experiments for these baselines."""
     if source not in _ENTRY_SOURCES:
         _ENTRY_SOURCES.append(source)
-
-
-def states_to_json(states: Sequence[ExpState]) -> list[dict[str, Any]]:
-    """The list ``dvc exp show --json`` prints."""
-    return [state.to_dict() for state in states]
 
 
 # --- baselines ---------------------------------------------------------------------------
@@ -265,15 +182,31 @@ def collect_states(
     tips = _experiment_refs(refs, baselines)
     external = _external(repo, git, baselines, options)
 
-    with git.object_reader() as reader:
-        wanted = [*baselines, *(sha for exps in tips.values() for _, sha in exps)]
-        wanted.extend(e.commit for e in external if e.commit)
-        commits = read_commits(reader, wanted)
-        chains = _chains(reader, tips, commits)
-        all_commits = list(dict.fromkeys([*wanted, *(s for c in chains.values() for s in c)]))
-        datas = _collect_commits(
-            repo, reader, commits, all_commits, options.param_deps, _prefix(repo, git)
+    wanted = [*baselines, *(sha for exps in tips.values() for _, sha in exps)]
+    wanted.extend(e.commit for e in external if e.commit)
+    # DVC does not cache --param-deps results either: they depend on the option.
+    cached = {} if options.param_deps else showcache.load(repo)
+    with LazyReader(git) as reader:
+        commits = {
+            sha: CommitInfo("", tuple(cached[sha]["parents"]), 0) for sha in wanted if sha in cached
+        }
+        commits.update(read_commits(reader, (sha for sha in wanted if sha not in commits)))
+        chains = _chains(reader, tips, commits, cached)
+        every = list(dict.fromkeys([*wanted, *(s for c in chains.values() for s in c)]))
+        datas = {s: (ExpData.from_dict(cached[s]["data"]), None) for s in every if s in cached}
+        todo = [s for s in every if s not in cached]
+        datas.update(
+            _collect_commits(repo, reader, commits, todo, options.param_deps, _prefix(repo, git))
         )
+    if not options.param_deps:
+        new = {
+            sha: {"parents": list(commits[sha].parents), "data": data.to_dict()}
+            for sha in todo
+            if sha in commits
+            for data, _ in [datas[sha]]
+            if data is not None and showcache.is_complete(data.to_dict())
+        }
+        showcache.store(repo, cached, new)
 
     result: list[ExpState] = []
     if not options.hide_workspace:
@@ -326,7 +259,12 @@ def _external(
     return found
 
 
-def _chains(reader: Any, tips: Mapping[str, list], commits: dict[str, CommitInfo]) -> dict:
+def _chains(
+    reader: Reader,
+    tips: Mapping[str, list],
+    commits: dict[str, CommitInfo],
+    cached: Mapping[str, dict[str, Any]],
+) -> dict[str, list[str]]:
     """Commits of each experiment from its tip down to (not including) the baseline.
 
     One commit for every experiment of ours; DVC 2 checkpoint experiments are chains.
@@ -348,7 +286,11 @@ def _chains(reader: Any, tips: Mapping[str, list], commits: dict[str, CommitInfo
                 continue
             chains[tip].append(parent)
             following[tip] = (parent, baseline)
-        commits.update(read_commits(reader, (c for c, _ in following.values())))
+        for sha, _ in following.values():
+            if sha in cached and sha not in commits:
+                commits[sha] = CommitInfo("", tuple(cached[sha]["parents"]), 0)
+        missing = [c for c, _ in following.values() if c not in commits]
+        commits.update(read_commits(reader, missing))
         walking = following
         steps += 1
     return chains
@@ -410,7 +352,7 @@ def _external_range(entry: ExternalExperiment, datas: Mapping) -> ExpRange:
 
 def _collect_commits(
     repo: Repo,
-    reader: Any,
+    reader: Reader,
     commits: Mapping[str, CommitInfo],
     shas: Sequence[str],
     param_deps: bool,

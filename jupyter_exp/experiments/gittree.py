@@ -21,7 +21,7 @@ import os
 import posixpath
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +30,8 @@ from ..core.index import Index
 from ..core.repo import Repo
 from ..core.yamlio import load_yaml
 from ..errors import JupyterExpError
-from ..git.repository import ObjectReader
+from ..git import Git
+from ..git.repository import GitObject, ObjectReader
 from .revdata import Blob, Content, Listing, PipelineFacts, error_dict
 
 PIPELINE_FILE = "dvc.yaml"
@@ -84,6 +85,7 @@ _TREES: dict[str, tuple[Entry, ...]] = {}
 _COMMITS: dict[str, CommitInfo] = {}
 _BLOBS: dict[str, bytes] = {}
 _FACTS: dict[tuple, PipelineFacts | dict[str, str]] = {}
+_FILES: dict[str, Content] = {}  # "<commit>:<path>" -> content
 
 
 def _remember(cache: dict, key: Any, value: Any) -> None:
@@ -121,7 +123,7 @@ def parse_commit(data: bytes) -> CommitInfo:
     return CommitInfo(tree, tuple(parents), stamp)
 
 
-def read_commits(reader: ObjectReader, shas: Iterable[str]) -> dict[str, CommitInfo]:
+def read_commits(reader: Reader, shas: Iterable[str]) -> dict[str, CommitInfo]:
     """:class:`CommitInfo` of each commit sha (unknown shas are left out)."""
     wanted = list(dict.fromkeys(shas))
     missing = [sha for sha in wanted if sha not in _COMMITS]
@@ -131,7 +133,7 @@ def read_commits(reader: ObjectReader, shas: Iterable[str]) -> dict[str, CommitI
     return {sha: _COMMITS[sha] for sha in wanted if sha in _COMMITS}
 
 
-def read_trees(reader: ObjectReader, shas: Iterable[str]) -> None:
+def read_trees(reader: Reader, shas: Iterable[str]) -> None:
     """Make sure every tree in ``shas`` is parsed in the cache."""
     missing = list(dict.fromkeys(sha for sha in shas if sha not in _TREES))
     for sha, obj in zip(missing, reader.read(missing), strict=True):
@@ -139,7 +141,7 @@ def read_trees(reader: ObjectReader, shas: Iterable[str]) -> None:
             _remember(_TREES, sha, parse_tree(obj.data))
 
 
-def read_blobs(reader: ObjectReader, shas: Iterable[str]) -> dict[str, bytes]:
+def read_blobs(reader: Reader, shas: Iterable[str]) -> dict[str, bytes]:
     """Contents of blobs by sha (kept in a cache: pipeline files are small)."""
     wanted = list(dict.fromkeys(shas))
     missing = [sha for sha in wanted if sha not in _BLOBS]
@@ -147,6 +149,40 @@ def read_blobs(reader: ObjectReader, shas: Iterable[str]) -> dict[str, bytes]:
         if obj is not None and obj.kind == "blob":
             _remember(_BLOBS, sha, obj.data)
     return {sha: _BLOBS[sha] for sha in wanted if sha in _BLOBS}
+
+
+class LazyReader:
+    """An :class:`ObjectReader` started on the first request that needs Git.
+
+    When every object wanted is cached, no ``git cat-file`` process starts at all.
+    """
+
+    def __init__(self, git: Git) -> None:
+        self._git = git
+        self._reader: ObjectReader | None = None
+
+    def __enter__(self) -> LazyReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def read(self, specs: Sequence[str]) -> list[GitObject | None]:
+        """As :meth:`ObjectReader.read`."""
+        if not specs:
+            return []
+        if self._reader is None:
+            self._reader = self._git.object_reader()
+        return self._reader.read(specs)
+
+    def close(self) -> None:
+        """Stop the process if it was started."""
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
+
+Reader = ObjectReader | LazyReader
 
 
 # --- finding pipeline files -------------------------------------------------------------
@@ -167,7 +203,7 @@ def _rules(key: tuple[tuple[str, str], ...]) -> list[Rule]:
     return rules
 
 
-def find_pipeline_files(reader: ObjectReader, roots: Mapping[str, str]) -> dict[str, CommitFiles]:
+def find_pipeline_files(reader: Reader, roots: Mapping[str, str]) -> dict[str, CommitFiles]:
     """``dvc.yaml`` and ``*.dvc`` files of each commit (commit -> root tree sha given).
 
     Walks all commits' trees level by level, one batch per level, visiting each
@@ -283,7 +319,7 @@ def _vars_files(folder: str, items: Any) -> list[str]:
 
 
 def load_facts(
-    reader: ObjectReader, files: Mapping[str, CommitFiles], *, prefix: str = ""
+    reader: Reader, files: Mapping[str, CommitFiles], *, prefix: str = ""
 ) -> dict[str, PipelineFacts | dict[str, str]]:
     """Each commit's :class:`PipelineFacts`, or an error dict if its pipeline is broken.
 
@@ -343,31 +379,54 @@ def _facts_of(layout: Mapping[str, str]) -> PipelineFacts | dict[str, str]:
 
 
 def fetch_files(
-    reader: ObjectReader, requests: Mapping[str, Iterable[str]], *, prefix: str = ""
+    reader: Reader, requests: Mapping[str, Iterable[str]], *, prefix: str = ""
 ) -> dict[str, dict[str, Content]]:
-    """Contents of each commit's requested paths; folders become :class:`Listing`\\ s.
+    """Contents of each commit's requested paths; folders become a :class:`Listing`.
 
     Paths are relative to the project folder ``prefix`` (``""`` or ``sub/``) in the
-    repository. Paths missing from a commit map to None.
+    repository. Paths missing from a commit map to None. Results are cached (commits
+    never change), so asking again reads nothing.
     """
     result: dict[str, dict[str, Content]] = {commit: {} for commit in requests}
-    specs = [(commit, path) for commit, paths in requests.items() for path in paths]
+    specs: list[tuple[str, str]] = []
+    for commit, paths in requests.items():
+        for path in paths:
+            if f"{commit}:{prefix}{path}" in _FILES:
+                _from_cache(result[commit], commit, prefix, path)
+            else:
+                specs.append((commit, path))
+    if not specs:
+        return result
+    fetched: dict[str, dict[str, Content]] = {commit: {} for commit in requests}
     folders: list[tuple[str, str, str]] = []
-    for (commit, path), obj in zip(specs, reader.read([f"{c}:{p}" for c, p in specs]), strict=True):
+    objects = reader.read([f"{c}:{prefix}{p}" for c, p in specs])
+    for (commit, path), obj in zip(specs, objects, strict=True):
         if obj is None:
-            result[commit][path] = None
+            fetched[commit][path] = None
         elif obj.kind == "tree":
             _remember(_TREES, obj.sha, parse_tree(obj.data))
             folders.append((commit, path, obj.sha))
         elif obj.kind == "blob":
-            result[commit][path] = Blob(obj.data, obj.sha)
+            fetched[commit][path] = Blob(obj.data, obj.sha)
     if folders:
-        _expand_folders(reader, folders, result)
+        _expand_folders(reader, folders, fetched)
+    for commit, contents in fetched.items():
+        for path, content in contents.items():
+            _remember(_FILES, f"{commit}:{prefix}{path}", content)
+        result[commit].update(contents)
     return result
 
 
+def _from_cache(into: dict[str, Content], commit: str, prefix: str, path: str) -> None:
+    content = _FILES[f"{commit}:{prefix}{path}"]
+    into[path] = content
+    if isinstance(content, Listing):
+        for child in content.files:
+            into[child] = _FILES.get(f"{commit}:{prefix}{child}")
+
+
 def _expand_folders(
-    reader: ObjectReader,
+    reader: Reader,
     folders: list[tuple[str, str, str]],
     result: dict[str, dict[str, Content]],
 ) -> None:

@@ -28,12 +28,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import yaml
+
 from ..core.index import Index
 from ..core.lockfile import lock_entry_from_dict
 from ..core.objects import HashInfo, LockEntry
 from ..core.params import parse_py
+from ..core.pipeline.loader import _construct as construct_fast
 from ..core.pipeline.model import DEFAULT_PARAMS_FILE, Dependency, Output, Stage
-from ..core.yamlio import load_yaml
+from ..core.yamlio import Yaml12Loader, load_yaml
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -173,7 +176,7 @@ def parse_data(path: str, blob: Blob) -> Any:
         elif suffix == ".py":
             value = parse_py(text, path)
         else:
-            value = load_yaml(text, path)
+            value = fast_yaml(text, path)
         value = value or {}
     except Exception as exc:  # any parse failure is shown, as DVC does
         value = _Failure(error_dict(exc))
@@ -182,6 +185,27 @@ def parse_data(path: str, blob: Blob) -> Any:
             _PARSED.clear()
         _PARSED[key] = value
     return value
+
+
+def fast_yaml(text: str, path: str) -> Any:
+    """:func:`~jupyter_exp.core.yamlio.load_yaml`'s result, ~5x faster on plain data.
+
+    Builds plain mappings, lists and strings directly from libyaml's nodes (the
+    pipeline loader's constructor); bad YAML goes through ``load_yaml`` for its error.
+    """
+    loader = Yaml12Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return {}
+        try:
+            return construct_fast(loader, node)
+        except RecursionError:  # a self-referencing alias
+            return loader.construct_document(node)
+    except yaml.YAMLError:
+        return load_yaml(text, path)  # raises PipelineSyntaxError with the line
+    finally:
+        loader.dispose()
 
 
 def _not_found(path: str) -> dict[str, str]:
@@ -392,7 +416,7 @@ def parse_lock(path: str, blob: Blob) -> dict[str, LockEntry]:
     key = (blob.sha, "lock") if blob.sha else None
     if key is not None and key in _PARSED:
         return _PARSED[key]
-    data = load_yaml(blob.data.decode("utf-8"), path) or {}
+    data = fast_yaml(blob.data.decode("utf-8"), path) or {}
     stages = data.get("stages") if isinstance(data, dict) else None
     entries = {
         str(name): lock_entry_from_dict(raw, path=path, name=str(name))

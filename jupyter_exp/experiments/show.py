@@ -32,7 +32,8 @@ from typing import Any, Literal
 from ..core.repo import Repo
 from ..errors import InvalidArgumentError
 from ..git import Git
-from .collect import WORKSPACE, CollectOptions, ExpRange, ExpState, collect_states
+from .collect import WORKSPACE, CollectOptions, collect_states
+from .expstate import ExpRange, ExpState
 
 __all__ = [
     "META_COLUMNS",

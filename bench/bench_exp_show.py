@@ -1,0 +1,330 @@
+"""``exp show --json`` over 30 and 300 experiments: DVC vs jupyter-exp, same run.
+
+Builds a throw-away project (params, a two-stage pipeline with a metrics file, run once
+by jupyter-exp so ``dvc.lock`` is real), then records experiments the fast way: each one
+is a commit of the workspace with new params, metrics and lock values whose parent is
+the baseline, under ``refs/exps/<sha[:2]>/<sha[2:]>/<name>`` (DVC's layout, so DVC lists
+them too). Then it times both command-line tools:
+
+- cold: each tool with its cache of experiment data emptied before each run (DVC's
+  ``.dvc/tmp/exps/cache``, ours ``.dvc/tmp/exps/jupyter-exp-show.json``);
+- warm: repeated runs, caches filled.
+
+Both JSON outputs are compared (they must be equal). The table goes to stdout and is
+appended to bench/RESULTS.md as its own section (replacing an earlier one of this
+script), leaving the rest of the file alone.
+
+    python bench/bench_exp_show.py [--counts 30 300] [--repeats 3] [--interpolated]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(REPO))
+
+from jupyter_exp.experiments.refs import ExpRef  # noqa: E402
+from jupyter_exp.git import Git  # noqa: E402
+
+SECTION_START = "<!-- bench_exp_show: start -->"
+SECTION_END = "<!-- bench_exp_show: end -->"
+
+PARAMS = """\
+train:
+  lr: 0.001
+  epochs: 10
+  batch: 32
+model:
+  layers: 3
+  dropout: 0.1
+seed: 7
+"""
+
+DVC_YAML = """\
+stages:
+  prepare:
+    cmd: mkdir -p data && cp raw.txt data/prepared.txt
+    deps: [raw.txt]
+    outs: [data]
+  train:
+    cmd: {train_cmd}
+    deps: [data, train.sh]
+    params: [train, model]
+    outs: [model.bin]
+    metrics:
+      - metrics.json:
+          cache: false
+"""
+PLAIN_CMD = "sh train.sh"
+INTERPOLATED_CMD = "sh train.sh ${train.lr} ${model.layers}"
+TRAIN_SH = """\
+cat data/prepared.txt > model.bin
+printf '{"acc": 0.5, "loss": 0.5, "val": {"acc": 0.4}}' > metrics.json
+"""
+
+
+def _env(scratch: Path) -> dict[str, str]:
+    home = scratch / "home"
+    home.mkdir(exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DVC_")}
+    env.update(
+        HOME=str(home),
+        DVC_NO_ANALYTICS="1",
+        DVC_TEST="true",
+        DVC_STUDIO_OFFLINE="true",
+        DVC_SITE_CACHE_DIR=str(scratch / "dvc-site"),
+        GIT_AUTHOR_NAME="bench",
+        GIT_AUTHOR_EMAIL="bench@example.com",
+        GIT_COMMITTER_NAME="bench",
+        GIT_COMMITTER_EMAIL="bench@example.com",
+        GIT_CONFIG_NOSYSTEM="1",
+    )
+    return env
+
+
+def _dvc(explicit: str | None) -> list[str]:
+    if explicit:
+        return [explicit]
+    sys.path.insert(0, str(REPO / "tests"))
+    try:
+        from dvc_oracle import ensure_dvc  # the tests' oracle venv
+
+        return [str(ensure_dvc())]
+    except Exception as exc:  # no oracle: DVC from PATH
+        found = shutil.which("dvc")
+        if not found:
+            raise SystemExit(f"no DVC available ({exc}); pass --dvc PATH") from exc
+        return [found]
+
+
+def _ours(explicit: str | None) -> list[str]:
+    if explicit:
+        return [explicit]
+    found = shutil.which("jupyter-exp")
+    return [found] if found else [sys.executable, "-m", "jupyter_exp.cli.main"]
+
+
+def _run(argv: list[str], root: Path, env: dict[str, str]) -> tuple[float, str]:
+    start = time.perf_counter()
+    done = subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed in {root}:\n{done.stderr[-2000:]}")
+    return elapsed, done.stdout
+
+
+def build_project(root: Path, env: dict[str, str], ours: list[str], interpolated: bool) -> str:
+    """The baseline project, run once and committed; returns the baseline sha."""
+    root.mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=root, env=env, check=True)
+    (root / "params.yaml").write_text(PARAMS)
+    cmd = INTERPOLATED_CMD if interpolated else PLAIN_CMD
+    (root / "dvc.yaml").write_text(DVC_YAML.format(train_cmd=cmd))
+    (root / "train.sh").write_text(TRAIN_SH)
+    (root / "raw.txt").write_text("raw data\n" * 100)
+    (root / ".gitignore").write_text("/data\n/model.bin\n")
+    _run([*ours, "repro"], root, env)
+    subprocess.run(["git", "add", "-A"], cwd=root, env=env, check=True)
+    subprocess.run(["git", "commit", "-qm", "baseline"], cwd=root, env=env, check=True)
+    return Git(root).resolve("HEAD")
+
+
+def add_experiments(root: Path, baseline: str, start: int, stop: int) -> None:
+    """Record experiments ``start..stop-1`` as DVC lays them out (no stage runs)."""
+    git = Git(root)
+    params = (root / "params.yaml").read_text()
+    lock = (root / "dvc.lock").read_text()
+    metrics = (root / "metrics.json").read_text()
+    try:
+        for i in range(start, stop):
+            lr = f"{0.001 * (i + 2):.6g}"
+            layers = str(2 + i % 5)
+            (root / "params.yaml").write_text(
+                params.replace("lr: 0.001", f"lr: {lr}").replace("layers: 3", f"layers: {layers}")
+            )
+            (root / "dvc.lock").write_text(
+                re.sub(r"lr: 0\.001\b", f"lr: {lr}", lock).replace("layers: 3", f"layers: {layers}")
+            )
+            acc = 0.5 + (i % 97) / 200
+            (root / "metrics.json").write_text(
+                json.dumps({"acc": acc, "loss": round(1 - acc, 6), "val": {"acc": acc - 0.1}})
+            )
+            sha = git.snapshot(message=f"dvc: commit experiment {i}", parent=baseline)
+            git.update_ref(ExpRef(baseline, f"exp-{i:04d}").ref, sha)
+    finally:
+        (root / "params.yaml").write_text(params)
+        (root / "dvc.lock").write_text(lock)
+        (root / "metrics.json").write_text(metrics)
+
+
+def measure(
+    root: Path, env: dict[str, str], dvc: list[str], ours: list[str], repeats: int
+) -> dict[str, float | bool]:
+    """Cold and warm medians of both tools, and whether their JSON agree."""
+    exp_cache = root / ".dvc" / "tmp" / "exps" / "cache"
+    dvc_cold = []
+    for _ in range(repeats):
+        shutil.rmtree(exp_cache, ignore_errors=True)
+        elapsed, dvc_out = _run([*dvc, "exp", "show", "--json"], root, env)
+        dvc_cold.append(elapsed)
+    dvc_warm = [_run([*dvc, "exp", "show", "--json"], root, env)[0] for _ in range(repeats)]
+    our_cache = root / ".dvc" / "tmp" / "exps" / "jupyter-exp-show.json"
+    ours_cold = []
+    for _ in range(repeats):
+        our_cache.unlink(missing_ok=True)
+        elapsed, our_out = _run([*ours, "show", "--json"], root, env)
+        ours_cold.append(elapsed)
+    ours_warm = [_run([*ours, "show", "--json"], root, env)[0] for _ in range(repeats)]
+    return {
+        "dvc_cold": statistics.median(dvc_cold),
+        "dvc_warm": statistics.median(dvc_warm),
+        "ours_cold": statistics.median(ours_cold),
+        "ours_warm": statistics.median(ours_warm),
+        "same": json.loads(dvc_out) == json.loads(our_out),
+    }
+
+
+def _machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{platform.system()} {platform.release()}, {cpu}, {os.cpu_count()} cores"
+
+
+def _version(argv: list[str], env: dict[str, str]) -> str:
+    done = subprocess.run(
+        [*argv, "--version"], env=env, capture_output=True, text=True, check=False
+    )
+    return (done.stdout.strip() or "unknown").split()[-1]
+
+
+def render(results: dict[int, dict], info: dict[str, str]) -> str:
+    counts = sorted(results)
+    lines = [
+        "## exp show --json: DVC vs jupyter-exp",
+        "",
+        f"Run {info['date']} by `python bench/bench_exp_show.py {info['args']}`.",
+        "",
+        f"- machine: {info['machine']}; python {info['python']}, dvc {info['dvc']}, "
+        f"jupyter-exp {info['ours']}",
+        f"- pipeline: two stages, params read {info['pipeline']}; one metrics file",
+        "- cold: each tool's cache of experiment data emptied before each run; warm: caches "
+        f"filled; medians of {info['repeats']} runs; wall-clock seconds of the CLI",
+        "",
+        "| experiments | DVC cold | ours cold | DVC/ours cold | DVC warm | ours warm "
+        "| DVC/ours warm | same JSON |",
+        "|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for n in counts:
+        r = results[n]
+        lines.append(
+            f"| {n} | {r['dvc_cold']:.3f} | {r['ours_cold']:.3f} | "
+            f"{r['dvc_cold'] / r['ours_cold']:.1f}x | {r['dvc_warm']:.3f} | "
+            f"{r['ours_warm']:.3f} | {r['dvc_warm'] / r['ours_warm']:.1f}x | "
+            f"{'yes' if r['same'] else 'NO'} |"
+        )
+    lines.append("")
+    if 30 in results:
+        r = results[30]
+        worst = min(r["dvc_cold"] / r["ours_cold"], r["dvc_warm"] / r["ours_warm"])
+        verdict = "met" if worst >= 10 else "NOT met"
+        lines.append(
+            f"- Goal: at least 10x faster than DVC at 30 experiments: {verdict} "
+            f"(worst of cold/warm: {worst:.1f}x)."
+        )
+    if len(counts) >= 2:
+        lo, hi = counts[0], counts[-1]
+        linear = hi / lo
+        for mode in ("cold", "warm"):
+            ours = results[hi][f"ours_{mode}"] / results[lo][f"ours_{mode}"]
+            dvc = results[hi][f"dvc_{mode}"] / results[lo][f"dvc_{mode}"]
+            verdict = "met" if ours <= linear else "NOT met"
+            lines.append(
+                f"- Growth {lo} -> {hi} experiments ({linear:.0f}x more), {mode}: ours took "
+                f"{ours:.2f}x the time, DVC {dvc:.2f}x; no worse than linear: {verdict}."
+            )
+    return "\n".join(lines) + "\n"
+
+
+def append_section(path: Path, section: str) -> None:
+    """Put ``section`` between our markers in ``path``, keeping everything else."""
+    text = path.read_text() if path.exists() else ""
+    block = f"{SECTION_START}\n{section}{SECTION_END}\n"
+    if SECTION_START in text and SECTION_END in text:
+        before, rest = text.split(SECTION_START, 1)
+        after = rest.split(SECTION_END, 1)[1].lstrip("\n")
+        text = before + block + after
+    else:
+        text = (text.rstrip("\n") + "\n\n" if text else "") + block
+    path.write_text(text)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--counts", type=int, nargs="+", default=[30, 300])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--interpolated",
+        action="store_true",
+        help="stage cmd reads params through ${} (a per-experiment pipeline)",
+    )
+    parser.add_argument("--dvc", help="dvc executable (default: the tests' oracle venv)")
+    parser.add_argument("--ours", help="jupyter-exp executable (default: from PATH)")
+    parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
+    args = parser.parse_args(argv)
+
+    results: dict[int, dict] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-exp-show-") as tmp:
+        scratch = Path(tmp)
+        env = _env(scratch)
+        os.environ.update({k: env[k] for k in env if k.startswith("GIT_")})
+        dvc, ours = _dvc(args.dvc), _ours(args.ours)
+        dvc_env = {k: v for k, v in env.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+        root = scratch / "project"
+        baseline = build_project(root, env, ours, args.interpolated)
+        made = 0
+        for count in sorted(args.counts):
+            print(f"recording {count - made} more experiments ...", flush=True)
+            add_experiments(root, baseline, made, count)
+            made = count
+            print(f"timing exp show over {count} experiments ...", flush=True)
+            results[count] = measure(root, dvc_env, dvc, ours, args.repeats)
+        info = {
+            "date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+            "args": " ".join(sys.argv[1:] if argv is None else argv) or "(defaults)",
+            "machine": _machine(),
+            "python": platform.python_version(),
+            "dvc": _version(dvc, dvc_env),
+            "ours": _version(ours, env),
+            "repeats": str(args.repeats),
+            "pipeline": "through ${} in cmd" if args.interpolated else "as stage params",
+        }
+    report = render(results, info)
+    print(report)
+    append_section(args.out, report)
+    print(f"appended to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
