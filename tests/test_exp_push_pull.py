@@ -69,7 +69,7 @@ def stored(store: Path) -> set[str]:
 
 
 def test_push_refs_and_cached_outputs(setup) -> None:
-    root, bare, store = setup
+    root, _bare, store = setup
     result = Project(root).exp_push("origin", ["e1"])
     assert (result.pushed, result.up_to_date, result.diverged) == (["e1"], [], [])
     remote = git(root, "ls-remote", "origin", "refs/exps/*").split()
@@ -89,7 +89,7 @@ def test_push_refs_and_cached_outputs(setup) -> None:
 
 
 def test_push_selection_defaults_to_head(setup) -> None:
-    root, bare, store = setup
+    root, _bare, store = setup
     old = git(root, "rev-parse", "HEAD").strip()
     (root / "README").write_text("2\n")
     git(root, "add", "README")
@@ -104,7 +104,7 @@ def test_push_selection_defaults_to_head(setup) -> None:
 
 
 def test_diverged_experiment_needs_force(setup) -> None:
-    root, bare, store = setup
+    root, _bare, _store = setup
     ref = git(root, "for-each-ref", "--format=%(refname)", "refs/exps/").strip()
     other = sibling(root)
     git(root, "push", "-q", "origin", f"{other}:{ref}")  # someone else's commit there
@@ -119,7 +119,7 @@ def test_diverged_experiment_needs_force(setup) -> None:
 
 
 def test_bad_remotes_change_nothing(setup, tmp_path: Path) -> None:
-    root, bare, store = setup
+    root, _bare, store = setup
     project = Project(root)
     with pytest.raises(RevisionNotFoundError, match="unknown git remote 'nowhere'"):
         project.exp_push("nowhere", ["e1"])
@@ -139,7 +139,7 @@ def test_bad_remotes_change_nothing(setup, tmp_path: Path) -> None:
 
 
 def test_no_cache_and_no_data_remote(setup) -> None:
-    root, bare, store = setup
+    root, _bare, store = setup
     result = Project(root).exp_push("origin", ["e1"], push_cache=False)
     assert (result.pushed, result.data_remote, result.uploaded) == (["e1"], None, 0)
     assert not store.exists()
@@ -173,7 +173,7 @@ def test_pull_into_a_clone_then_apply(setup, tmp_path: Path) -> None:
 
 
 def test_pull_errors_and_divergence(setup, tmp_path: Path) -> None:
-    root, bare, store = setup
+    root, bare, _store = setup
     Project(root).exp_push("origin", ["e1"])
     clone = tmp_path / "clone"
     git(tmp_path, "clone", "-q", str(bare), str(clone))
@@ -209,11 +209,11 @@ def test_corrupt_objects_never_enter_the_cache(setup, tmp_path: Path) -> None:
         Project(clone).exp_pull("origin", ["e1"])
     cached = Cache(Project(clone).repo).object_path(md5)
     assert not cached.exists()
-    assert not [p for p in cached.parent.glob("*.tmp")] if cached.parent.exists() else True
+    assert not list(cached.parent.glob("*.tmp"))  # no half-written leftovers either
 
 
 def test_cli_push_messages(setup) -> None:
-    root, bare, store = setup
+    root, _bare, _store = setup
     done = run_cli(root, "push", "origin", "e1")
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [
@@ -227,7 +227,7 @@ def test_cli_push_messages(setup) -> None:
 
 @pytest.mark.skipif(importlib.util.find_spec("fsspec") is not None, reason="fsspec installed")
 def test_url_remote_without_fsspec_is_a_clear_error(setup) -> None:
-    root, bare, store = setup
+    root, _bare, _store = setup
     (root / ".dvc" / "config").write_text(CONFIG.replace("../../store", "s3://bucket/path"))
     with pytest.raises(InvalidArgumentError, match="needs fsspec"):
         Project(root).exp_push("origin", ["e1"])
@@ -235,7 +235,7 @@ def test_url_remote_without_fsspec_is_a_clear_error(setup) -> None:
 
 def test_fsspec_memory_remote(setup, tmp_path: Path) -> None:
     pytest.importorskip("fsspec")
-    root, bare, store = setup
+    root, _bare, _store = setup
     url = f"memory://jupyter-exp-test-{os.getpid()}/store"
     (root / ".dvc" / "config").write_text(CONFIG.replace("../../store", url))
     assert Project(root).exp_push("origin", ["e1"]).uploaded == 3
