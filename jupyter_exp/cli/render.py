@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         Event,
         HashingProgress,
         LockfileUpdated,
+        NotebookCellProgress,
         StageCompleted,
         StageFailed,
         StageOutput,
@@ -205,6 +206,7 @@ class ReproRenderer:
         self._gap = True
 
     def _output(self, event: StageOutput) -> None:
+        self._end_hashing()  # a transient progress line must not run into the output
         self.ui.stream(event.stream, event.text)
 
     def _skipped(self, event: StageSkipped) -> None:
@@ -275,6 +277,20 @@ class ReproRenderer:
             self.ui.err.flush()
             self._hashing = False
 
+    def _notebook_progress(self, event: NotebookCellProgress) -> None:
+        # Like hashing: a transient line on a terminal; one line per cell with -v elsewhere.
+        if self.ui.quiet:
+            return
+        text = f"Notebook '{event.notebook}': cell {event.cell}/{event.total}"
+        if _wants_style(self.ui.err):
+            self.ui.err.write(f"\r\x1b[K{text}")
+            self.ui.err.flush()
+            self._hashing = event.cell < event.total
+            if not self._hashing:
+                self._end_hashing(force=True)
+        elif self.ui.verbose:
+            self.ui.write(text)
+
     _handlers: dict[str, Any] = {
         "stage-started": _started,
         "stage-output": _output,
@@ -285,6 +301,7 @@ class ReproRenderer:
         "data-source-checked": _source,
         "lockfile-updated": _lockfile,
         "hashing-progress": _hashing_progress,
+        "notebook-cell-progress": _notebook_progress,
     }
 
 

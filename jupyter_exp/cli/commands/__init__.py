@@ -26,6 +26,8 @@ COMMANDS: tuple[str, ...] = (
     "repro",
     "status",
     "dag",
+    "notebook",
+    "stage",
     "run",
     "save",
     "show",
