@@ -30,9 +30,9 @@ from ..core.repo import Repo
 from ..core.state import StateDB, state_path
 from ..errors import WorkspaceConflictError
 from ..git import Git
-from .diff import git_prefix, open_revision
 from .lookup import find_experiment
 from .refs import EXEC_APPLY, EXPS_NAMESPACE
+from .revision import git_prefix, open_revision
 
 # DVC's refs for the workspace saved by `exp apply` and the HEAD it was on.
 APPLY_STASH = f"{EXPS_NAMESPACE}/apply/stash"

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from ..core.objects import HashInfo
 from ..core.repo import Repo
 from ..git import Git
-from .diff import open_revision
 from .remote_data import get_data_remote, push_objects, push_run_cache
 from .remove import ExpHandle, local_experiments, select_experiments
+from .revision import open_revision
 
 
 @dataclass
