@@ -509,16 +509,6 @@ class Git:
         body = "".join(f"delete {ref}\0{old}\0" for ref, old in refs.items()).encode()
         self.run("update-ref", "--stdin", "-z", input=body)
 
-    def is_ancestor(self, ancestor: str, rev: str) -> bool:
-        """True when ``ancestor`` is reachable from ``rev`` (or is it)."""
-        out = subprocess.run(
-            ["git", "merge-base", "--is-ancestor", ancestor, rev],
-            cwd=self.root,
-            capture_output=True,
-            check=False,
-        )
-        return out.returncode == 0
-
     def push_refspecs(
         self, remote: str, refspecs: Sequence[str], *, force: bool = False
     ) -> dict[str, str]:
