@@ -184,8 +184,8 @@ def collect_states(
 
     wanted = [*baselines, *(sha for exps in tips.values() for _, sha in exps)]
     wanted.extend(e.commit for e in external if e.commit)
-    # DVC does not cache --param-deps results either: they depend on the option.
-    cached = {} if options.param_deps else showcache.load(repo)
+    cached = showcache.load(repo)
+    prefix = _prefix(repo, git)
     with LazyReader(git) as reader:
         commits = {
             sha: CommitInfo("", tuple(cached[sha]["parents"]), 0) for sha in wanted if sha in cached
@@ -193,20 +193,25 @@ def collect_states(
         commits.update(read_commits(reader, (sha for sha in wanted if sha not in commits)))
         chains = _chains(reader, tips, commits, cached)
         every = list(dict.fromkeys([*wanted, *(s for c in chains.values() for s in c)]))
-        datas = {s: (ExpData.from_dict(cached[s]["data"]), None) for s in every if s in cached}
-        todo = [s for s in every if s not in cached]
-        datas.update(
-            _collect_commits(repo, reader, commits, todo, options.param_deps, _prefix(repo, git))
-        )
-    if not options.param_deps:
-        new = {
-            sha: {"parents": list(commits[sha].parents), "data": data.to_dict()}
-            for sha in todo
-            if sha in commits
-            for data, _ in [datas[sha]]
-            if data is not None and showcache.is_complete(data.to_dict())
-        }
-        showcache.store(repo, cached, new)
+        # As DVC: baselines are always read whole (its collect_rev gets no param_deps for
+        # them), experiments honour --param-deps; only whole results are cached.
+        whole = [s for s in every if s in baselines or not options.param_deps]
+        datas = {s: (ExpData.from_dict(cached[s]["data"]), None) for s in whole if s in cached}
+        todo = [s for s in whole if s not in cached]
+        datas.update(_collect_commits(repo, reader, commits, todo, False, prefix))
+        if options.param_deps:
+            others = [s for s in every if s not in datas]
+            # Commits known from the cache only have their parents: read them.
+            commits.update(read_commits(reader, (s for s in others if not commits[s].tree)))
+            datas.update(_collect_commits(repo, reader, commits, others, True, prefix))
+    new = {
+        sha: {"parents": list(commits[sha].parents), "data": data.to_dict()}
+        for sha in todo
+        if sha in commits
+        for data, _ in [datas[sha]]
+        if data is not None and showcache.is_complete(data.to_dict())
+    }
+    showcache.store(repo, cached, new)
 
     result: list[ExpState] = []
     if not options.hide_workspace:

@@ -173,7 +173,8 @@ def run(args: argparse.Namespace, ui: UI) -> int:
         ui.out.write(render_csv(table, args.precision or None))
         ui.out.flush()
     elif args.markdown:
-        ui.data(render_markdown(table, args.precision or DEFAULT_PRECISION).rstrip("\n"))
+        # DVC ends the table with an empty line.
+        ui.data(render_markdown(table, args.precision or DEFAULT_PRECISION))
     elif not ui.quiet:
         render_terminal(table, ui, args.precision or DEFAULT_PRECISION)
     return 0
