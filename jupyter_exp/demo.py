@@ -22,11 +22,11 @@ import json
 import os
 import random
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 from .errors import InvalidArgumentError, ProjectError
+from .git import Git
 
 __all__ = [
     "DEFAULT_PARAMS",
@@ -266,11 +266,11 @@ def create_demo_project(path: str | os.PathLike[str]) -> Path:
         target = root / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text)
-    _git(root, "init", "-q")
-    if not _git(root, "config", "user.email", check=False).strip():
+    git = Git.init(root)
+    if not git.config_get("user.email"):
         # A fresh machine may have no Git identity; give this throw-away repo one.
-        _git(root, "config", "user.name", "jupyter-exp demo")
-        _git(root, "config", "user.email", "demo@jupyter-exp.invalid")
+        git.config_set("user.name", "jupyter-exp demo")
+        git.config_set("user.email", "demo@jupyter-exp.invalid")
     _init_dvc(root)
     git_commit(root, "Demo project: prepare -> train -> evaluate")
     return root
@@ -282,19 +282,9 @@ def _init_dvc(root: Path) -> None:
     Repo(root).ensure_dvc_dir()
 
 
-def _git(root: Path, *args: str, check: bool = True) -> str:
-    done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
-    if check and done.returncode != 0:
-        detail = (done.stderr or done.stdout).strip().splitlines()
-        raise ProjectError(f"git {args[0]} failed: {detail[-1] if detail else done.returncode}")
-    return done.stdout
-
-
 def git_commit(root: Path, message: str) -> str:
     """Stage everything Git does not ignore and commit it; return the new commit's SHA."""
-    _git(root, "add", "-A")
-    _git(root, "commit", "-q", "--allow-empty", "-m", message)
-    return _git(root, "rev-parse", "HEAD").strip()
+    return Git(root).commit_all(message)
 
 
 def set_param(root: Path, key: str, value: Any) -> Any:

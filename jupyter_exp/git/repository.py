@@ -57,6 +57,31 @@ class Git:
         self._git_dir: Path | None = None
 
     @classmethod
+    def init(cls, root: str | os.PathLike[str]) -> Git:
+        """``git init`` a new repository at ``root`` and return it."""
+        done = subprocess.run(
+            ["git", "init", "-q", str(root)], capture_output=True, text=True, check=False
+        )
+        if done.returncode != 0:
+            raise GitError(["init"], done.stderr, done.returncode)
+        return cls(root)
+
+    def config_get(self, key: str) -> str | None:
+        """A git config value as Git resolves it (repo, user, system), None if unset."""
+        value = self.run("config", "--get", key, check=False).strip()
+        return value or None
+
+    def config_set(self, key: str, value: str) -> None:
+        """Set ``key`` in this repository's own config."""
+        self.run("config", key, value)
+
+    def commit_all(self, message: str) -> str:
+        """Stage everything not ignored, commit it on the current branch, return the sha."""
+        self.run("add", "-A")
+        self.run("commit", "-q", "--allow-empty", "--no-verify", "-m", message)
+        return self.run("rev-parse", "HEAD").strip()
+
+    @classmethod
     def find(cls, start: str | os.PathLike[str]) -> Git:
         """The Git work tree containing ``start``."""
         here = Path(start).resolve()
@@ -388,15 +413,19 @@ class Git:
 
     # --- exp show / list -----------------------------------------------------------------
 
-    def ref_commits(self, *prefixes: str) -> dict[str, str]:
-        """Refs under ``prefixes`` -> the commit each names (annotated tags peeled), one call."""
-        fmt = "--format=%(refname)%00%(objectname)%00%(*objectname)"
+    def ref_commits(self, *prefixes: str) -> tuple[dict[str, str], str | None]:
+        """Refs under ``prefixes`` -> the commit each names (annotated tags peeled), and
+        the checked-out branch's ref (None when detached or not listed): one call.
+        """
+        fmt = "--format=%(HEAD)%00%(refname)%00%(objectname)%00%(*objectname)"
         out = self.run("for-each-ref", fmt, *prefixes)
-        found = {}
+        found, current = {}, None
         for line in out.splitlines():
-            ref, sha, peeled = line.split("\0")
+            mark, ref, sha, peeled = line.split("\0")
             found[ref] = peeled or sha
-        return found
+            if mark == "*":
+                current = ref
+        return found, current
 
     def reachable_commits(self) -> list[str]:
         """Commits reachable from ``HEAD``, branches, remote branches and tags, newest first.
@@ -606,6 +635,33 @@ class Git:
         if os.path.lexists(path):
             shutil.rmtree(path, ignore_errors=True)
         self.run("worktree", "prune", check=False)
+
+    # --- the experiment queue ------------------------------------------------------------
+
+    def commit_with_files(
+        self, base: str, files: Mapping[str, bytes], parents: Sequence[str], message: str
+    ) -> str:
+        """A commit of ``base``'s tree with ``files`` (path -> content) written over it.
+
+        Built in a scratch index (blobs via ``hash-object -w``); no ref, index or work
+        tree changes. A replaced file keeps its mode; a new one is a plain file.
+        """
+        with self.temporary_index(from_index=False) as env:
+            self.run("read-tree", base, env=env)
+            listed = self.run("ls-tree", "-z", "--full-tree", base, "--", *files)
+            modes = {
+                item.split("\t", 1)[1]: item.split(" ", 1)[0] for item in listed.split("\0") if item
+            }
+            lines = []
+            for path, data in files.items():
+                sha = self.run("hash-object", "-w", "--stdin", input=data).strip()
+                lines.append(f"{modes.get(path, '100644')} {sha}\t{path}\0")
+            if lines:
+                self.run(
+                    "update-index", "-z", "--index-info", input="".join(lines).encode(), env=env
+                )
+            tree = self.run("write-tree", env=env).strip()
+        return self.commit_tree(tree, parents, message)
 
 
 def _blob_sha(data: bytes) -> str:
