@@ -101,8 +101,37 @@ def register_entry_source(source: EntrySource) -> None:
 # --- baselines ---------------------------------------------------------------------------
 
 
-def _resolve(git: Git, rev: str) -> str:
-    sha = git.try_resolve(rev)
+@dataclass(frozen=True)
+class RefState:
+    """Branches, tags and experiment refs (ref -> commit), ``HEAD`` and its branch."""
+
+    refs: dict[str, str]
+    head: str | None
+    branch: str | None
+
+    @classmethod
+    def read(cls, git: Git) -> RefState:
+        """One ``for-each-ref`` (plus ``rev-parse HEAD`` when detached)."""
+        refs, current = git.ref_commits("refs/heads/", "refs/tags/", f"{EXPS_NAMESPACE}/")
+        head = refs.get(current) if current else git.head()
+        branch = current.removeprefix("refs/heads/") if current else None
+        return cls(refs, head, branch)
+
+    def lookup(self, rev: str) -> str | None:
+        """The commit ``rev`` names if it is ``HEAD`` or a ref name we listed, else None.
+
+        Tags before branches, as Git looks names up.
+        """
+        if rev == "HEAD":
+            return self.head
+        for ref in (rev, f"refs/tags/{rev}", f"refs/heads/{rev}"):
+            if ref.startswith("refs/") and ref in self.refs:
+                return self.refs[ref]
+        return None
+
+
+def _resolve(git: Git, rev: str, state: RefState) -> str:
+    sha = state.lookup(rev) or git.try_resolve(rev)
     if sha is not None:
         return sha
     try:
@@ -111,40 +140,37 @@ def _resolve(git: Git, rev: str) -> str:
         raise RevisionNotFoundError(rev) from None
 
 
-def _n_commits(git: Git, revs: Iterable[str], num: int) -> list[str]:
+def _n_commits(git: Git, revs: Iterable[str], num: int, state: RefState) -> list[str]:
     found: list[str] = []
     for rev in revs:
         if num == 0:
             continue
-        sha = _resolve(git, rev)
+        sha = _resolve(git, rev, state)
         found.extend([sha] if num == 1 else git.log(sha, num if num > 0 else -1))
     return found
 
 
-def baseline_revs(git: Git, options: CollectOptions, refs: Mapping[str, str]) -> list[str]:
+def baseline_revs(git: Git, options: CollectOptions, state: RefState) -> list[str]:
     """Baseline commits in DVC's order (``dvc.scm.iter_revs``), each once."""
+    refs = state.refs
     revs = list(options.revs)
     if not (revs or options.all_branches or options.all_tags or options.all_commits):
         revs = ["HEAD"]
-    found = _n_commits(git, revs, options.num)
+    found = _n_commits(git, revs, options.num, state)
     if options.all_commits:
         found.extend(git.reachable_commits())
     else:
         if options.all_branches:
             branches = [r for r in refs if r.startswith("refs/heads/")]
-            if options.num == 1:
-                found.extend(refs[r] for r in branches)
-            else:
-                found.extend(_n_commits(git, branches, options.num))
+            found.extend(_n_commits(git, branches, options.num, state))
         if options.all_tags:
             found.extend(refs[r] for r in refs if r.startswith("refs/tags/"))
     return list(dict.fromkeys(found))
 
 
-def describe(
-    revs: Iterable[str], refs: Mapping[str, str], head: str | None, branch: str | None
-) -> dict[str, str | None]:
+def describe(revs: Iterable[str], state: RefState) -> dict[str, str | None]:
     """A name for each rev: the current branch, else a tag, else a branch (DVC's order)."""
+    refs, head, branch = state.refs, state.head, state.branch
     tags: dict[str, str] = {}
     branches: dict[str, str] = {}
     for ref, sha in refs.items():
@@ -173,13 +199,12 @@ def collect_states(
     repository without commits gives ``[]``, as DVC does.
     """
     git = git or Git.find(repo.root)
-    head = git.head()
-    if head is None:
+    state = RefState.read(git)
+    if state.head is None:
         return []
-    refs = git.ref_commits("refs/heads/", "refs/tags/", f"{EXPS_NAMESPACE}/")
-    baselines = baseline_revs(git, options, refs)
-    names = {} if options.sha_only else describe(baselines, refs, head, git.current_branch())
-    tips = _experiment_refs(refs, baselines)
+    baselines = baseline_revs(git, options, state)
+    names = {} if options.sha_only else describe(baselines, state)
+    tips = _experiment_refs(state.refs, baselines)
     external = _external(repo, git, baselines, options)
 
     wanted = [*baselines, *(sha for exps in tips.values() for _, sha in exps)]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..git import Git
-from .collect import CollectOptions, baseline_revs, describe
+from .collect import CollectOptions, RefState, baseline_revs, describe
 from .refs import EXPS_NAMESPACE, ExpRef
 
 __all__ = ["BaselineExperiments", "ListedExperiment", "list_by_baseline"]
@@ -53,19 +53,18 @@ def list_by_baseline(
     Raises :class:`~jupyter_exp.errors.RevisionNotFoundError` for an unknown revision
     or remote.
     """
-    local = git.ref_commits("refs/heads/", "refs/tags/", f"{EXPS_NAMESPACE}/")
-    head = git.head()
+    state = RefState.read(git)
     wanted: set[str] | None = None
     if not all_commits:
-        if head is None:
+        if state.head is None:
             return []
         options = CollectOptions(revs=tuple(revs) or ("HEAD",), num=num)
-        wanted = set(baseline_revs(git, options, local))
+        wanted = set(baseline_revs(git, options, state))
     if git_remote is not None:
         git.check_remote(git_remote)
         exp_refs = git.remote_refs(git_remote, f"{EXPS_NAMESPACE}/")
     else:
-        exp_refs = {r: sha for r, sha in local.items() if r.startswith(f"{EXPS_NAMESPACE}/")}
+        exp_refs = {r: s for r, s in state.refs.items() if r.startswith(f"{EXPS_NAMESPACE}/")}
     grouped: dict[str, list[ListedExperiment]] = {}
     for ref in sorted(exp_refs):
         info = ExpRef.parse(ref)
@@ -73,5 +72,5 @@ def list_by_baseline(
             continue
         rev = None if git_remote is not None else exp_refs[ref]
         grouped.setdefault(info.baseline, []).append(ListedExperiment(info.name, rev))
-    names = describe(grouped, local, head, git.current_branch() if grouped else None)
+    names = describe(grouped, state)
     return [BaselineExperiments(b, names.get(b), exps) for b, exps in grouped.items()]
