@@ -475,6 +475,15 @@ def test_all_commits_num_rev_branches_and_tags(project: Path, history: dict[str,
     assert states(project, hide_workspace=True)[0].rev == second
 
 
+def test_detached_head_is_named_by_its_tag(project: Path, history: dict[str, str]) -> None:
+    git(project, "checkout", "-q", "--detach", history["first"])
+    found = states(project)
+    assert _baselines(found) == [(history["first"], "v1")]
+    assert [e.name for e in found[1].experiments] == ["old-exp"]
+    git(project, "checkout", "-q", "--detach", history["second"])
+    assert _baselines(states(project)) == [(history["second"], "main")]  # a branch's tip
+
+
 def test_unknown_revision_is_an_error(project: Path) -> None:
     with pytest.raises(RevisionNotFoundError, match="nope"):
         states(project, revs=("nope",))
