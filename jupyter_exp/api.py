@@ -32,6 +32,13 @@ if TYPE_CHECKING:  # experiment results: their modules are imported when called
     from .experiments.push import PushResult
     from .git import Git
 
+if TYPE_CHECKING:  # the experiment queue
+    from collections.abc import Iterator
+
+    from .experiments.queue.control import QueueStatus
+    from .experiments.queue.store import QueueEntry
+    from .experiments.queue.workers import WorkerInfo
+
 if TYPE_CHECKING:  # exp show / list
     import pandas as pd
 
@@ -158,6 +165,9 @@ class Project:
         message: str | None = None,
         force: bool = False,
         temp: bool = False,
+        queue: bool = False,
+        run_all: bool = False,
+        jobs: int = 1,
         copy_paths: Sequence[str | os.PathLike[str]] = (),
         single_item: bool = False,
         pipeline: bool = False,
@@ -173,7 +183,7 @@ class Project:
         run_cache: bool = True,
         env: dict[str, str] | None = None,
         on_event: EventSink | None = None,
-    ) -> ExpRunResult:
+    ) -> ExpRunResult | list[QueueEntry]:
         """Run the pipeline as an experiment and record it, as ``dvc exp run`` does.
 
         ``params`` are ``-S`` overrides (``train.lr=0.1``, ``+new=1``, ``~old``,
@@ -186,6 +196,12 @@ class Project:
         ``copy_paths`` are untracked paths copied into it. A result identical to the
         baseline or to one of its experiments records nothing: see
         ``result.identical_to``. The other flags are :meth:`repro`'s.
+
+        ``queue`` queues the experiment instead (one per combination of ``-S`` sweeps
+        such as ``lr=0.1,0.2``, ``choice(...)``, ``range(...)``; ``name`` then names them
+        ``name-1``...) and returns the queued entries; ``run_all`` (with or without
+        ``queue``) starts ``jobs`` workers, waits for every queued experiment, streams
+        their progress to ``on_event`` and returns the entries as they ended.
         """
         from .experiments.run import run_experiment
 
@@ -206,6 +222,23 @@ class Project:
             run_cache=run_cache,
             env=dict(env or {}),
         )
+        if queue or run_all:
+            from .experiments.queue.control import run_all as run_queue
+            from .experiments.queue.enqueue import queue_experiments
+
+            queued: list[QueueEntry] = []
+            if queue:
+                queued = queue_experiments(
+                    self.repo,
+                    options,
+                    params=params,
+                    name=name,
+                    message=message,
+                    copy_paths=[os.fspath(p) for p in copy_paths],
+                )
+            if not run_all:
+                return queued
+            return run_queue(str(self.root), jobs, on_event or self.on_event)
         return run_experiment(
             self.repo,
             options,
@@ -246,6 +279,88 @@ class Project:
             force=force,
             include_untracked=[os.fspath(p) for p in include_untracked],
             on_event=on_event or self.on_event,
+        )
+
+    # --- the experiment queue (experiments/queue/) ---------------------------------------
+
+    def queue_start(
+        self,
+        jobs: int = 1,
+        *,
+        scheduler: str | None = None,
+        cluster: str | None = None,
+        retry_failed: bool = False,
+    ) -> list[WorkerInfo]:
+        """Start ``jobs`` background workers on the queue and return at once.
+
+        ``scheduler`` (``tcp://HOST:PORT``) or ``cluster="local"`` run the queue on Dask
+        workers instead (the ``dask`` extra). ``retry_failed`` requeues failed entries.
+        """
+        if scheduler or cluster:
+            from .experiments.queue.dask_backend import start_dask
+
+            return [
+                start_dask(
+                    str(self.root),
+                    jobs,
+                    scheduler=scheduler,
+                    cluster=cluster,
+                    retry_failed=retry_failed,
+                )
+            ]
+        from .experiments.queue.workers import start_workers
+
+        return start_workers(self.root, jobs, retry_failed=retry_failed)
+
+    def queue_status(self) -> QueueStatus:
+        """Every queue entry with its state, and the live workers."""
+        from .experiments.queue.control import queue_status
+
+        return queue_status(str(self.root))
+
+    def queue_logs(self, name: str, *, follow: bool = False) -> str | Iterator[str]:
+        """The log of a queued experiment; with ``follow``, its text as it grows."""
+        from .experiments.queue.control import follow_log, read_log
+
+        return follow_log(str(self.root), name) if follow else read_log(str(self.root), name)
+
+    def queue_wait(
+        self, names: Sequence[str] | None = None, *, on_event: EventSink | None = None
+    ) -> list[QueueEntry]:
+        """Wait for queued experiments (default: all unfinished), reporting progress."""
+        from .experiments.queue.control import wait_for
+        from .experiments.queue.store import QueueStore
+
+        store = QueueStore(self.root)
+        ids = None if names is None else [store.find(n).id for n in names]
+        return wait_for(str(self.root), ids, on_event or self.on_event)
+
+    def queue_stop(self, *, kill: bool = False) -> list[QueueEntry]:
+        """Let workers take no new entry; ``kill`` also stops the running experiments."""
+        from .experiments.queue.control import stop_queue
+
+        return stop_queue(str(self.root), kill=kill)
+
+    def queue_kill(self, names: Sequence[str]) -> list[QueueEntry]:
+        """Stop running queued experiments; they end Failed with their logs kept."""
+        from .experiments.queue.control import kill_entries
+
+        return kill_entries(str(self.root), names)
+
+    def queue_remove(
+        self,
+        names: Sequence[str] = (),
+        *,
+        all: bool = False,
+        queued: bool = False,
+        success: bool = False,
+        failed: bool = False,
+    ) -> list[QueueEntry]:
+        """Remove queue entries by name, or all of some states; running ones are refused."""
+        from .experiments.queue.control import remove_entries
+
+        return remove_entries(
+            str(self.root), names, all=all, queued=queued, success=success, failed=failed
         )
 
     # --- experiments: show and list (experiments/show.py, collect.py) --------------------

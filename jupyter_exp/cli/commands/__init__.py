@@ -29,6 +29,7 @@ COMMANDS: tuple[str, ...] = (
     "notebook",
     "stage",
     "run",
+    "queue",
     "save",
     "show",
     "diff",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..render import UI, ReproRenderer
 from . import Subparsers, add_command, open_project
@@ -66,7 +66,28 @@ def register(subparsers: Subparsers, parents: Sequence[argparse.ArgumentParser])
         action="append",
         default=[],
         metavar="<path>",
-        help="Untracked or ignored path to copy into the temporary worktree (with --temp).",
+        help="Untracked or ignored path to copy into the temporary worktree (--temp, --queue).",
+    )
+    parser.add_argument(
+        "--queue",
+        action="store_true",
+        default=False,
+        help="Queue the experiment (one per combination of -S sweeps) instead of running it; "
+        "`jupyter exp queue start` runs the queue.",
+    )
+    parser.add_argument(
+        "--run-all",
+        action="store_true",
+        default=False,
+        help="Run every queued experiment in the background and wait, streaming their output.",
+    )
+    parser.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="<number>",
+        help="Queued experiments to run at once with --run-all (default 1).",
     )
 
 
@@ -98,8 +119,10 @@ def describe_outcome(ui: UI, result: ExpResult, *, temp: bool) -> None:
 def run(args: argparse.Namespace, ui: UI) -> int:
     """Run one experiment, streaming the stages' progress."""
     project = open_project()
+    if args.queue or args.run_all:
+        return _run_queue(project, args, ui)
     if args.copy_paths and not args.temp:
-        ui.warn("--copy-paths only applies to --temp runs; ignored")
+        ui.warn("--copy-paths only applies to --temp and --queue runs; ignored")
     result = project.exp_run(
         args.targets,
         params=args.set_param,
@@ -114,3 +137,25 @@ def run(args: argparse.Namespace, ui: UI) -> int:
         return 0
     describe_outcome(ui, result, temp=args.temp)
     return 0
+
+
+def _run_queue(project: Any, args: argparse.Namespace, ui: UI) -> int:
+    """``--queue`` and/or ``--run-all``."""
+    from .queue import QueueRenderer, describe_finished, describe_queued
+
+    options = repro_options(args, ui)
+    if args.queue:
+        queued = project.exp_run(
+            args.targets,
+            params=args.set_param,
+            name=args.name,
+            message=args.message,
+            copy_paths=args.copy_paths,
+            queue=True,
+            **options,
+        )
+        describe_queued(ui, queued)
+    if not args.run_all:
+        return 0
+    finished = project.exp_run(run_all=True, jobs=args.jobs, on_event=QueueRenderer(ui))
+    return describe_finished(ui, finished)

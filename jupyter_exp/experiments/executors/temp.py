@@ -20,6 +20,7 @@ import configparser
 import os
 import secrets
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -31,7 +32,16 @@ from ...core.overrides import apply_overrides
 from ...core.repo import Repo
 from ...core.repro import plan, reproduce
 from ...errors import CacheMissingError, InvalidArgumentError
-from ...events import Event, EventSink, StageCompleted, StageFailed, StageOutput, StageStarted
+from ...events import (
+    Event,
+    EventSink,
+    StageCompleted,
+    StageFailed,
+    StageOutput,
+    StageRestored,
+    StageSkipped,
+    StageStarted,
+)
 from ...git import Git
 from .base import (
     ExpJob,
@@ -50,31 +60,66 @@ EXPS_TMP = "exps"
 def run_in_temp(repo: Repo, git: Git, job: ExpJob, on_event: EventSink) -> ExpRunResult:
     """Run ``job`` in a fresh worktree and record it; the workspace is not changed."""
     copies = check_copy_paths(repo, job.copy_paths)
+    snapshot = snapshot_workspace(repo, git, job, copies)
+    return run_snapshot(repo, git, job, snapshot, on_event, copies=copies)
+
+
+def snapshot_workspace(repo: Repo, git: Git, job: ExpJob, copies: Sequence[str] = ()) -> str:
+    """Commit the workspace as ``job`` will see it, without touching it; return the sha.
+
+    The pipeline and targets are checked first (bad targets fail before anything is
+    written). The commit's parent is the baseline; it holds the tracked files with their
+    edits, what is staged, and the untracked files an experiment carries (``dvc.lock``,
+    params files, the files the ``-S`` overrides name), but not ``copies``.
+    """
     index = Index.load(repo)
-    plan(index, job.options)  # bad targets fail before any worktree exists
+    plan(index, job.options)
     carry = paths_to_track(repo, index, [s.address for s in index.stages], exclude=copies)
     carry += [p for p in _override_files(repo, job) if p not in carry]
-    snapshot = git.snapshot(
+    return git.snapshot(
         message="jupyter-exp: workspace snapshot for a temporary experiment",
         parent=job.baseline,
         add_paths=git_paths(git, repo, carry),
     )
-    folder = new_worktree_path(repo)
-    log_path = worktree_log(folder)
+
+
+def run_snapshot(
+    repo: Repo,
+    git: Git,
+    job: ExpJob,
+    snapshot: str,
+    on_event: EventSink,
+    *,
+    copies: Sequence[str] = (),
+    copy_from: Path | None = None,
+    folder: Path | None = None,
+    log_path: Path | None = None,
+    keep_log: bool = False,
+) -> ExpRunResult:
+    """Check ``snapshot`` out in a worktree of ``repo``, run ``job`` there, record it.
+
+    ``job.overrides`` are applied in the worktree first. ``copies`` (repo paths) are
+    copied in from ``copy_from`` (default: the workspace). ``folder`` is the worktree
+    (default: a fresh one under ``.dvc/tmp/exps/``) and ``log_path`` the stages' log
+    (default: next to it); the worktree is removed afterwards, also on failure, and the
+    log kept on failure or with ``keep_log``.
+    """
+    folder = folder or new_worktree_path(repo)
+    log_path = log_path or worktree_log(folder)
     git.add_worktree(folder, snapshot)
     succeeded = False
     try:
         work = _prepare(repo, git, folder)
-        _copy_in(repo, work, copies)
+        _copy_in(copy_from or repo.root, work, list(copies))
         changed = apply_overrides(work, list(job.overrides)) if job.overrides else []
         with open(log_path, "w", encoding="utf-8") as log:
-            result = _run(work, Git(folder), git, job, copies, _Tee(on_event, log))
+            result = _run(work, Git(folder), git, job, list(copies), _Tee(on_event, log))
         result.changed_files = changed
         succeeded = True
         return result
     finally:
         git.remove_worktree(folder)
-        if succeeded:
+        if succeeded and not keep_log:
             log_path.unlink(missing_ok=True)
 
 
@@ -206,9 +251,9 @@ def _checkout_outputs(work: Repo) -> None:
         ctx.close()
 
 
-def _copy_in(repo: Repo, work: Repo, copies: list[str]) -> None:
+def _copy_in(source: Path, work: Repo, copies: list[str]) -> None:
     for rel in copies:
-        src, dest = repo.abspath(rel), work.abspath(rel)
+        src, dest = source / rel, work.abspath(rel)
         dest.parent.mkdir(parents=True, exist_ok=True)
         if src.is_dir():
             shutil.copytree(src, dest, symlinks=True, dirs_exist_ok=True)
@@ -234,6 +279,10 @@ class _Tee:
             self.log.write(f"Stage '{event.stage}' done in {event.duration:.2f}s\n")
         elif isinstance(event, StageFailed):
             self.log.write(f"{event.message}\n")
+        elif isinstance(event, StageRestored):
+            self.log.write(f"Stage '{event.stage}' restored from the {event.source}\n")
+        elif isinstance(event, StageSkipped):
+            self.log.write(f"Stage '{event.stage}' skipped ({event.reason})\n")
         self.log.flush()
         self.forward(event)
 
