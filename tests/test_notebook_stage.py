@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import nbformat
 import pytest
 from conftest import git, write_tree
+from dvc_oracle import run_dvc  # at import: the oracle venv is found under the real HOME
 
 from jupyter_exp.api import Project
 from jupyter_exp.core.stages import in_process_runner
@@ -405,3 +407,70 @@ def test_failing_notebook_stage_keeps_lock_and_partial_output(notebook_project: 
         project.repro(keep_going=True)
     assert load_lockfile_entry(root, "train")["cmd"] == "jupyter exp notebook train.ipynb -p train"
     assert "check" not in (root / "dvc.lock").read_text()
+
+
+# --- the shell path: DVC's old papermill form, and DVC itself --------------------------
+
+OLD_WAY = """\
+stages:
+  old:
+    cmd: papermill train.ipynb old.out.ipynb -p lr ${train.lr} -p epochs ${train.epochs}
+    deps:
+    - train.ipynb
+    outs:
+    - old.out.ipynb
+"""
+
+
+@pytest.mark.slow
+def test_papermill_command_of_dvc_docs_runs_as_a_shell_command(
+    make_project: Callable[..., Path],
+) -> None:
+    root = make_project({"dvc.yaml": OLD_WAY, "params.yaml": PARAMS})
+    shutil.copy(NOTEBOOKS / "train.ipynb", root / "train.ipynb")
+    cmd = "papermill train.ipynb old.out.ipynb -p lr 0.1 -p epochs 3"
+    assert in_process_runner(cmd) is None  # not ours: a plain shell command
+    events: list[Event] = []
+    result = Project(root).repro(on_event=events.append)
+    assert result.ran == ["old"]
+    values = seen(root / "old.out.ipynb")
+    assert (values["lr"], values["epochs"]) == (0.1, 3)
+    assert not any(isinstance(e, NotebookCellProgress) for e in events)  # papermill's own run
+    assert load_lockfile_entry(root, "old")["cmd"] == cmd
+    assert Project(root).repro().ran == []
+
+
+def _path_with_our_scripts() -> str:
+    """PATH for DVC's shell: `jupyter` and `jupyter-exp` of this interpreter first."""
+    scripts = os.path.dirname(os.path.realpath(shutil.which("jupyter-exp") or sys.executable))
+    return os.pathsep.join([os.path.dirname(sys.executable), scripts, os.environ["PATH"]])
+
+
+@pytest.mark.slow
+@pytest.mark.oracle
+def test_dvc_runs_the_same_stage_and_records_the_same_lock(
+    make_project: Callable[..., Path],
+) -> None:
+    files = {"dvc.yaml": PIPELINE, "params.yaml": PARAMS}
+    ours = make_project(files, name="ours")
+    theirs = make_project(files, name="theirs")
+    for root in (ours, theirs):
+        shutil.copy(NOTEBOOKS / "train.ipynb", root / "train.ipynb")
+    Project(ours).repro()
+    run_dvc(theirs, "init", "-q", check=True)
+    done = run_dvc(theirs, "repro", check=True, env={"PATH": _path_with_our_scripts()})
+    assert "Running stage 'train'" in done.stdout
+    assert seen(theirs / "train.out.ipynb")["lr"] == seen(ours / "train.out.ipynb")["lr"] == 0.1
+    mine, dvcs = load_lockfile_entry(ours, "train"), load_lockfile_entry(theirs, "train")
+    assert mine["cmd"] == dvcs["cmd"]
+    assert mine["deps"] == dvcs["deps"]
+    assert mine["params"] == dvcs["params"]
+    # The executed notebooks carry timings, so only the paths of outputs can agree.
+    assert [o["path"] for o in mine["outs"]] == [o["path"] for o in dvcs["outs"]]
+    assert (theirs / "dvclive" / "metrics.json").read_text() == (
+        ours / "dvclive" / "metrics.json"
+    ).read_text()
+    # DVC finds our run up to date, params of other sections changed or not.
+    (ours / "params.yaml").write_text(PARAMS.replace("threshold: 0.5", "threshold: 0.7"))
+    status = run_dvc(ours, "status", "--json", check=True)
+    assert json.loads(status.stdout) == {}

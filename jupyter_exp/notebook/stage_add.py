@@ -140,6 +140,9 @@ def _load_round_trip(text: str | None, shown: str) -> tuple[Any, Any]:
 
     yaml = YAML()
     yaml.default_flow_style = False
+    # Long commands stay on one line, as people write them (ruamel folds at 80 columns,
+    # which would also re-fold every long line already in the file).
+    yaml.width = 4096
     if not text or not text.strip():
         return yaml, CommentedMap()
     try:
@@ -154,10 +157,25 @@ def _load_round_trip(text: str | None, shown: str) -> tuple[Any, Any]:
         return yaml, CommentedMap()
     if not isinstance(data, dict):
         raise PipelineError("expected a mapping at the top level", path=shown)
-    if indent:
-        offset = block_seq_indent or 0
-        yaml.indent(mapping=indent, sequence=indent + offset, offset=offset)
+    # ruamel guesses the sequences' layout (content column, dash offset); the mappings'
+    # indentation is read from the first nested key.
+    mapping = _mapping_indent(text) or 2
+    if block_seq_indent is None:
+        yaml.indent(mapping=mapping, sequence=mapping, offset=max(mapping - 2, 0))
+    else:
+        yaml.indent(mapping=mapping, sequence=indent, offset=block_seq_indent)
     return yaml, data
+
+
+def _mapping_indent(text: str) -> int | None:
+    """Indentation of the first indented mapping key (``  train:`` -> 2)."""
+    for line in text.splitlines():
+        stripped = line.lstrip(" ")
+        if not stripped or stripped.startswith(("#", "-")) or stripped == line:
+            continue
+        if ":" in stripped:
+            return len(line) - len(stripped)
+    return None
 
 
 def _write_atomic(path: Path, text: str) -> None:
