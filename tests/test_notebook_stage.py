@@ -290,24 +290,35 @@ def test_bad_params_are_reported_before_any_kernel_starts(tmp_path: Path) -> Non
     assert not (tmp_path / "o.ipynb").exists()
 
 
-def test_kernel_that_dies_fails_with_a_clear_message(tmp_path: Path) -> None:
+def test_kernel_that_dies_fails_with_a_clear_message(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
     nb = nbformat.v4.new_notebook(
         cells=[
-            nbformat.v4.new_code_cell("x = 1"),
+            nbformat.v4.new_code_cell("x = lr"),
             nbformat.v4.new_code_cell("import os\nos._exit(3)"),
             nbformat.v4.new_code_cell("x"),
         ]
     )
     nbformat.write(nb, tmp_path / "dies.ipynb")
-    request = NotebookRequest("dies.ipynb", "dies.out.ipynb")
+    (tmp_path / "params.yaml").write_text(PARAMS)
+    request = NotebookRequest("dies.ipynb", "dies.out.ipynb", (ParamSpec("train.lr"),))
+    events: list[Event] = []
     with pytest.raises(NotebookCellError) as caught:
-        execute_notebook(request, cwd=tmp_path, env=kernel_env(tmp_path / "home"))
+        execute_notebook(
+            request, cwd=tmp_path, env=kernel_env(tmp_path / "home"), on_event=events.append
+        )
     assert caught.value.ename == "DeadKernelError"
+    # Cells: injected parameters (no 'parameters' cell: papermill puts it first), x = lr, exit.
     assert str(caught.value) == (
-        "notebook 'dies.ipynb' failed: the kernel died while running cell 2 of 3 "
+        "notebook 'dies.ipynb' failed: the kernel died while running cell 3 of 4 "
         "(partially executed notebook kept in 'dies.out.ipynb')"
     )
     assert (tmp_path / "dies.out.ipynb").exists()
+    # papermill's warnings arrive as the stage's stderr; nothing is printed by us.
+    stderr = [e.text for e in events if isinstance(e, StageOutput) and e.stream == "stderr"]
+    assert "papermill: Input notebook does not contain a cell with tag 'parameters'\n" in stderr
+    assert "papermill" not in capfd.readouterr().err
 
 
 # --- in a pipeline ---------------------------------------------------------------------

@@ -356,13 +356,12 @@ class _LogToEvents(logging.Handler):
 
 @contextlib.contextmanager
 def _papermill_log(on_event: EventSink, stage: str) -> Iterator[None]:
+    # With a handler on the logger, Python's last-resort stderr printing stays silent;
+    # an application that configured logging (a Jupyter server) still gets the records.
     logger = logging.getLogger("papermill")
     handler = _LogToEvents(stage, on_event)
-    propagate = logger.propagate
     logger.addHandler(handler)
-    logger.propagate = False
     try:
         yield
     finally:
         logger.removeHandler(handler)
-        logger.propagate = propagate
