@@ -17,12 +17,21 @@ from .errors import JupyterExpError
 if TYPE_CHECKING:
     from .api import Project
 
-__all__ = ["JupyterExpError", "Project", "__version__"]
+__all__ = ["JupyterExpError", "Project", "__version__", "log_metric", "log_param", "log_params"]
+
+# Name -> module for what is imported on first access.
+_LAZY = {
+    "Project": "api",
+    "log_metric": "tracking",
+    "log_param": "tracking",
+    "log_params": "tracking",
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name == "Project":
-        from .api import Project
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'jupyter_exp' has no attribute {name!r}")
+    from importlib import import_module
 
-        return Project
-    raise AttributeError(f"module 'jupyter_exp' has no attribute {name!r}")
+    return getattr(import_module(f".{module}", __name__), name)

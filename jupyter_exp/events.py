@@ -17,6 +17,7 @@ __all__ = [
     "EventSink",
     "HashingProgress",
     "LockfileUpdated",
+    "NotebookCellProgress",
     "StageCompleted",
     "StageFailed",
     "StageOutput",
