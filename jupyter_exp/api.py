@@ -169,6 +169,8 @@ class Project:
         run_all: bool = False,
         jobs: int = 1,
         copy_paths: Sequence[str | os.PathLike[str]] = (),
+        reset: bool = False,
+        rev: str | None = None,
         single_item: bool = False,
         pipeline: bool = False,
         all_pipelines: bool = False,
@@ -202,7 +204,13 @@ class Project:
         ``name-1``...) and returns the queued entries; ``run_all`` (with or without
         ``queue``) starts ``jobs`` workers, waits for every queued experiment, streams
         their progress to ``on_event`` and returns the entries as they ended.
+
+        Checkpoint stages (an output marked ``checkpoint: true``) record a commit per
+        checkpoint the code signals (:func:`jupyter_exp.make_checkpoint`); a workspace
+        run resumes from the checkpoint the workspace holds unless ``reset``; ``rev``
+        names the checkpoint a ``temp`` run continues from (queued runs start over).
         """
+        from .errors import InvalidArgumentError
         from .experiments.run import run_experiment
 
         options = ReproOptions(
@@ -223,6 +231,10 @@ class Project:
             env=dict(env or {}),
         )
         if queue or run_all:
+            if rev is not None:
+                raise InvalidArgumentError(
+                    "--rev with --queue is not supported yet: use --temp", argument="--rev"
+                )
             from .experiments.queue.control import run_all as run_queue
             from .experiments.queue.enqueue import queue_experiments
 
@@ -248,6 +260,8 @@ class Project:
             message=message,
             temp=temp,
             copy_paths=[os.fspath(p) for p in copy_paths],
+            reset=reset,
+            rev=rev,
         )
 
     def exp_save(

@@ -37,6 +37,7 @@ from ..events import (
 from . import uptodate
 from .add import add
 from .checkout import checkout
+from .checkpoint_signal import is_checkpoint_stage, watch_checkpoints
 from .context import RunContext
 from .fsutil import remove_path
 from .gitignore import ensure_ignored
@@ -73,6 +74,11 @@ class ReproOptions:
     allow_missing: bool = False
     run_cache: bool = True
     env: dict[str, str] = field(default_factory=dict)
+    # Checkpoint stages (an output marked `checkpoint: true`, see checkpoint_signal.py):
+    # called after each checkpoint is committed; and whether they run (resume) even
+    # when their inputs are unchanged, as an experiment run wants.
+    on_checkpoint: Callable[[Stage, LockEntry], None] | None = None
+    resume_checkpoints: bool = False
 
 
 @dataclass
@@ -187,6 +193,11 @@ def _check_inputs(index: Index, stages: list[Stage], options: ReproOptions) -> N
             stage_params_values(repo, stage)
 
 
+def _run_cacheable(stage: Stage) -> bool:
+    # A checkpoint stage's outputs depend on where it resumed from, not only its inputs.
+    return is_cacheable(stage) and not is_checkpoint_stage(stage)
+
+
 class _Reproducer:
     def __init__(
         self, ctx: RunContext, index: Index, options: ReproOptions, on_event: EventSink
@@ -239,6 +250,7 @@ class _Reproducer:
         options = self.options
         status = stage_status(self.ctx, stage)
         forced = forced or options.force
+        forced = forced or (options.resume_checkpoints and is_checkpoint_stage(stage))
         if not forced and not status.changed(allow_missing=options.allow_missing):
             reason = "frozen" if stage.frozen else "unchanged"
             self.emit(StageSkipped(stage=stage.address, reason=reason))
@@ -255,7 +267,7 @@ class _Reproducer:
         if not forced:
             if status.only_outputs_missing and self._restore_from_lock(stage):
                 return self._restored(stage, "cache")
-            if options.run_cache and is_cacheable(stage) and self._restore_from_runcache(stage):
+            if options.run_cache and _run_cacheable(stage) and self._restore_from_runcache(stage):
                 return self._restored(stage, "run-cache")
         self._execute(stage, status, position, total)
         return "ran"
@@ -326,22 +338,24 @@ class _Reproducer:
         }
         commands = stage.cmd if isinstance(stage.cmd, list) else [stage.cmd or ""]
         cwd = self.repo.abspath(stage.wdir)
-        for command in commands:
-            runner = in_process_runner(command)
-            if runner is not None:
-                code = runner(cwd=cwd, env=env, stage=stage.address, on_event=self.emit)
-            else:
-                code = run_command(
-                    command, cwd=cwd, env=env, stage=stage.address, on_event=self.emit
-                )
-            if code != 0:
-                error = StageFailedError(stage.address, code, command)
-                self.emit(StageFailed(stage=stage.address, returncode=code, message=str(error)))
-                raise error
+        checkpoint = lambda: self._checkpoint(stage)  # noqa: E731
+        with watch_checkpoints(self.repo.root, stage, env, checkpoint, self.emit):
+            for command in commands:
+                runner = in_process_runner(command)
+                if runner is not None:
+                    code = runner(cwd=cwd, env=env, stage=stage.address, on_event=self.emit)
+                else:
+                    code = run_command(
+                        command, cwd=cwd, env=env, stage=stage.address, on_event=self.emit
+                    )
+                if code != 0:
+                    error = StageFailedError(stage.address, code, command)
+                    self.emit(StageFailed(stage=stage.address, returncode=code, message=str(error)))
+                    raise error
         self.ctx.forget([o.repo_path for o in stage.outs] + [d.repo_path for d in stage.deps])
         entry = self._commit(stage)
         self._write_lock(stage, entry)
-        if self.options.run_cache and is_cacheable(stage):
+        if self.options.run_cache and _run_cacheable(stage):
             self.runcache.save(entry)
         self.emit(StageCompleted(stage=stage.address, duration=time.monotonic() - started))
         self.result.ran.append(stage.address)
@@ -354,7 +368,8 @@ class _Reproducer:
         """
         for out in stage.outs:
             path = self.repo.abspath(out.repo_path)
-            if out.persist or not (path.exists() or path.is_symlink()):
+            # A checkpoint output is the state a checkpoint stage resumes from.
+            if out.persist or out.checkpoint or not (path.exists() or path.is_symlink()):
                 continue
             current = self.ctx.hash(out.repo_path)
             if out.cache and current is not None and not self.ctx.cache.has(current[0]):
@@ -362,8 +377,20 @@ class _Reproducer:
             remove_path(path)
         self.ctx.forget([o.repo_path for o in stage.outs])
 
-    def _commit(self, stage: Stage) -> LockEntry:
-        """Hash and cache the outputs of a finished command; build its lock entry."""
+    def _checkpoint(self, stage: Stage) -> None:
+        """A checkpoint signalled by the running command: commit, record, tell."""
+        self.ctx.forget([o.repo_path for o in stage.outs] + [d.repo_path for d in stage.deps])
+        entry = self._commit(stage, relink=False)
+        self._write_lock(stage, entry)
+        if self.options.on_checkpoint is not None:
+            self.options.on_checkpoint(stage, entry)
+
+    def _commit(self, stage: Stage, *, relink: bool = True) -> LockEntry:
+        """Hash and cache the outputs of a finished command; build its lock entry.
+
+        ``relink`` False (a checkpoint: the command still writes its outputs) keeps the
+        workspace copies as they are instead of linking them to the cache.
+        """
         outs: dict[str, HashInfo] = {}
         # The run-cache needs every output in the cache, cached or not (as in DVC).
         keep_all = self.options.run_cache and is_cacheable(stage)
@@ -375,7 +402,8 @@ class _Reproducer:
             if out.cache or keep_all:
                 self.ctx.cache.save(self.repo.abspath(out.repo_path), info, tree)
             if out.cache:
-                self._relink(out, info, tree)
+                if relink:
+                    self._relink(out, info, tree)
                 self._ignore(out)
             outs[out.def_path] = info
         deps = self._dep_hashes(stage)

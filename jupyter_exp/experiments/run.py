@@ -19,9 +19,11 @@ from ..core.repro import ReproOptions
 from ..errors import InvalidArgumentError
 from ..events import EventSink
 from ..git import Git
+from .checkpoints import plan_checkpoints
 from .environment import experiment_env
 from .executors import ExpJob, ExpRunResult, run_in_temp, run_in_workspace
 from .executors.base import choose_name, require_baseline
+from .executors.temp import check_copy_paths, run_snapshot
 
 __all__ = ["ExpRunResult", "run_experiment"]
 
@@ -38,6 +40,8 @@ def run_experiment(
     message: str | None = None,
     temp: bool = False,
     copy_paths: Sequence[str] = (),
+    reset: bool = False,
+    rev: str | None = None,
 ) -> ExpRunResult:
     """Run one experiment; ``options.force`` also lets ``name`` replace an experiment.
 
@@ -46,13 +50,25 @@ def run_experiment(
     ``temp`` runs. Raises :class:`InvalidArgumentError`,
     :class:`InvalidExperimentNameError`, :class:`ExperimentExistsError`, pipeline and
     params errors before running; :class:`StageFailedError` when a stage fails.
+
+    With checkpoint stages (see :mod:`.checkpoints`) a workspace run resumes the
+    checkpoint the workspace holds (appending to its experiment) unless ``reset``;
+    ``rev`` (``temp`` only) names the checkpoint a temporary run continues from.
     """
     git = Git.find(repo.root)
     baseline = require_baseline(git)
     overrides = parse_overrides(list(params))
     if any(o.is_sweep for o in overrides):
         raise InvalidArgumentError(SWEEP_NEEDS_QUEUE, argument="--set-param")
-    chosen, explicit = choose_name(git, baseline, name, options.force)
+    resume = None
+    if not options.dry:
+        resume = plan_checkpoints(repo, git, baseline, temp=temp, reset=reset, rev=rev)
+    if resume is not None:
+        baseline = resume.baseline
+    if resume is not None and resume.name is not None and name in (None, resume.name):
+        chosen, explicit = resume.name, name is not None  # append to that experiment
+    else:
+        chosen, explicit = choose_name(git, baseline, name, options.force)
     env = {**options.env, **experiment_env(chosen, baseline, repo.root)}
     job = ExpJob(
         baseline=baseline,
@@ -63,8 +79,14 @@ def run_experiment(
         overrides=tuple(overrides),
         options=dataclasses.replace(options, env=env),
         copy_paths=tuple(copy_paths),
+        checkpoints=resume,
     )
-    runner = run_in_temp if temp or options.dry else run_in_workspace
-    result = runner(repo, git, job, on_event)
+    if temp and rev is not None and resume is not None:
+        # Continue from the checkpoint's own files, as DVC 2's --rev did.
+        copies = check_copy_paths(repo, job.copy_paths)
+        result = run_snapshot(repo, git, job, resume.parent, on_event, copies=copies)
+    else:
+        runner = run_in_temp if temp or options.dry else run_in_workspace
+        result = runner(repo, git, job, on_event)
     result.overrides = [str(o) for o in overrides]
     return result

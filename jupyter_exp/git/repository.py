@@ -663,6 +663,30 @@ class Git:
             tree = self.run("write-tree", env=env).strip()
         return self.commit_tree(tree, parents, message)
 
+    # --- checkpoint chains ---------------------------------------------------------------
+
+    def first_parent_chain(self, tip: str, stop: str) -> list[RefInfo]:
+        """Commits from ``tip`` down its first parents, not reachable from ``stop``.
+
+        Newest first, one call; each as a :class:`RefInfo` whose ``ref`` is empty. For
+        a checkpoint experiment with baseline ``stop``, the chain's last commit has
+        ``stop`` as its first parent.
+        """
+        fmt = "%H%x00%P%x00%ct%x00%s"
+        out = self.run(
+            "rev-list", "--first-parent", "--no-commit-header", f"--format={fmt}", tip, f"^{stop}"
+        )
+        chain = []
+        for line in out.splitlines():
+            sha, parents, stamp, subject = line.split("\0", 3)
+            chain.append(RefInfo("", sha, tuple(parents.split()), int(stamp or 0), subject))
+        return chain
+
+    def refs_containing(self, sha: str, prefix: str) -> list[str]:
+        """Refs under ``prefix`` from which commit ``sha`` is reachable."""
+        out = self.run("for-each-ref", "--format=%(refname)", f"--contains={sha}", prefix)
+        return out.split()
+
 
 def _blob_sha(data: bytes) -> str:
     """The sha Git gives a blob with ``data``."""

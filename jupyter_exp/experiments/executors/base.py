@@ -21,7 +21,7 @@ import json
 import posixpath
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...core.index import Index
 from ...core.lockfile import lock_entry_to_dict, read_lockfile
@@ -39,6 +39,9 @@ from ...git import Git
 from ...git.repository import ZERO_SHA
 from ..names import random_name
 from ..refs import ExpRef, baseline_prefix, validate_name
+
+if TYPE_CHECKING:
+    from ..checkpoints import CheckpointPlan
 
 # What `identical_to` says when the result is the baseline commit itself.
 BASELINE = "HEAD"
@@ -78,20 +81,23 @@ class ExpRunResult(ExpResult):
     ``repro`` is the reproduction's outcome by stage; ``overrides`` the ``-S`` values
     applied, ``changed_files`` the params files they rewrote; ``temp`` tells whether it
     ran in a temporary worktree (its results are then only in the experiment, not in the
-    workspace).
+    workspace). ``checkpoints`` lists the checkpoint commits this run appended to the
+    experiment (oldest first; empty without checkpoint stages): ``sha`` is then the last.
     """
 
     repro: ReproResult = field(default_factory=ReproResult)
     overrides: list[str] = field(default_factory=list)
     changed_files: list[str] = field(default_factory=list)
     temp: bool = False
+    checkpoints: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class ExpJob:
     """One experiment to run, checked and named: what an executor needs.
 
-    ``options`` already carries the experiment's environment variables.
+    ``options`` already carries the experiment's environment variables; ``checkpoints``
+    says where checkpoint stages resume from (None: the executor's default).
     """
 
     baseline: str
@@ -102,6 +108,7 @@ class ExpJob:
     overrides: tuple[Override, ...]
     options: ReproOptions
     copy_paths: tuple[str, ...] = ()
+    checkpoints: CheckpointPlan | None = None
 
 
 @dataclass(frozen=True)
@@ -330,6 +337,21 @@ def record(
         assert parsed is not None
         return Recorded(name, None, existing[ref][0], parsed.name)
     sha = git.commit_tree(tree, [baseline], message)
+    name, ref = claim_ref(
+        git, baseline=baseline, name=name, explicit=explicit, force=force, sha=sha
+    )
+    return Recorded(name, ref, sha, None)
+
+
+def claim_ref(
+    git: Git, *, baseline: str, name: str, explicit: bool, force: bool, sha: str
+) -> tuple[str, str]:
+    """Create experiment ``name``'s ref at ``sha``; return the name and ref used.
+
+    ``update-ref`` expects the ref absent (or, with ``force`` on a chosen name, the
+    value just read): when another process wins the race, a random name is redrawn; a
+    chosen one raises :class:`ExperimentExistsError`.
+    """
     for _ in range(_RECORD_ATTEMPTS):
         ref = ExpRef(baseline, name).ref
         current = git.ref_sha(ref)
@@ -346,5 +368,5 @@ def record(
             git.update_ref(ref, sha, old=old)
         except GitError:
             continue  # another writer moved the ref between our read and our write
-        return Recorded(name, ref, sha, None)
+        return name, ref
     raise ExperimentError(f"could not record experiment '{name}': its ref kept changing")

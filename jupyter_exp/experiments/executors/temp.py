@@ -126,9 +126,17 @@ def run_snapshot(
 def _run(
     work: Repo, work_git: Git, git: Git, job: ExpJob, copies: list[str], sink: EventSink
 ) -> ExpRunResult:
-    repro = reproduce(work, job.options, sink)
+    from ..checkpoints import start_checkpoints
+
+    # Checkpoint stages start over here unless job.checkpoints names where to resume.
+    recorder = start_checkpoints(work, work_git, git, job, temp=True, exclude=copies)
+    repro = reproduce(work, recorder.options(job.options) if recorder else job.options, sink)
     result = ExpRunResult(name=job.name, baseline=job.baseline, repro=repro, temp=True)
     if job.options.dry:
+        return result
+    if recorder is not None and recorder.used(repro):
+        recorder.finish(repro, result)
+        result.metrics = read_metrics(work, Index.load(work))
         return result
     index = Index.load(work)
     ran = [*repro.ran, *repro.restored]

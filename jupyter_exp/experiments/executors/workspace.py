@@ -32,13 +32,26 @@ _RECORD_LOCK_TIMEOUT = 30.0
 
 
 def run_in_workspace(repo: Repo, git: Git, job: ExpJob, on_event: EventSink) -> ExpRunResult:
-    """Apply the overrides, reproduce in place, record the result."""
+    """Apply the overrides, reproduce in place, record the result.
+
+    With checkpoint stages, the experiment is the chain of their checkpoints (see
+    :mod:`..checkpoints`), each recorded as the command signals it.
+    """
+    from ..checkpoints import start_checkpoints
+
     with repo.lock():
         # Bad pipelines and targets fail before the params files are touched.
         plan(Index.load(repo), job.options)
         changed = apply_overrides(repo, list(job.overrides)) if job.overrides else []
-    repro = reproduce(repo, job.options, on_event)
+        recorder = start_checkpoints(repo, git, git, job, temp=False)
+    options = recorder.options(job.options) if recorder else job.options
+    repro = reproduce(repo, options, on_event)
     result = ExpRunResult(name=job.name, baseline=job.baseline, repro=repro, changed_files=changed)
+    if recorder is not None and recorder.used(repro):
+        with repo.lock(timeout=_RECORD_LOCK_TIMEOUT):
+            recorder.finish(repro, result)
+            result.metrics = read_metrics(repo, Index.load(repo))
+        return result
     with repo.lock(timeout=_RECORD_LOCK_TIMEOUT):
         index = Index.load(repo)
         ran = [*repro.ran, *repro.restored]
