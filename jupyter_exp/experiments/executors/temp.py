@@ -20,13 +20,15 @@ import configparser
 import os
 import secrets
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
 from ...core.cache import Cache
 from ...core.checkout import checkout
 from ...core.context import RunContext
+from ...core.flock import hold_flock
 from ...core.index import Index
 from ...core.overrides import apply_overrides
 from ...core.repo import Repo
@@ -55,6 +57,7 @@ from .base import (
 )
 
 EXPS_TMP = "exps"
+_WORKTREE_LOCK_TIMEOUT = 120.0
 
 
 def run_in_temp(repo: Repo, git: Git, job: ExpJob, on_event: EventSink) -> ExpRunResult:
@@ -106,7 +109,8 @@ def run_snapshot(
     """
     folder = folder or new_worktree_path(repo)
     log_path = log_path or worktree_log(folder)
-    git.add_worktree(folder, snapshot)
+    with worktree_lock(repo):
+        git.add_worktree(folder, snapshot)
     succeeded = False
     try:
         work = _prepare(repo, git, folder)
@@ -118,7 +122,8 @@ def run_snapshot(
         succeeded = True
         return result
     finally:
-        git.remove_worktree(folder)
+        with worktree_lock(repo):
+            git.remove_worktree(folder)
         if succeeded and not keep_log:
             log_path.unlink(missing_ok=True)
 
@@ -175,6 +180,21 @@ def check_copy_paths(repo: Repo, paths: tuple[str, ...]) -> list[str]:
             )
         found.append(rel)
     return found
+
+
+@contextmanager
+def worktree_lock(repo: Repo) -> Iterator[None]:
+    """Serialise adding and removing worktrees between processes.
+
+    ``git worktree remove`` ends with ``git worktree prune``, which deletes the admin
+    folder of a worktree another process is still creating (``worktree add`` failed
+    with "could not open .git/worktrees/<name>/gitdir" about 1 run in 4 with two queue
+    workers). Both steps take a few tens of milliseconds.
+    """
+    folder = repo.tmp_dir / "jupyter-exp"
+    folder.mkdir(parents=True, exist_ok=True)
+    with hold_flock(folder / "worktrees.lock", _WORKTREE_LOCK_TIMEOUT):
+        yield
 
 
 def new_worktree_path(repo: Repo) -> Path:

@@ -29,7 +29,7 @@ from ...events import EventSink, ignore_events
 from ...git import Git
 from ..environment import experiment_env
 from ..executors.base import ExpJob
-from ..executors.temp import run_snapshot
+from ..executors.temp import run_snapshot, worktree_lock
 from .enqueue import options_from_entry
 from .procs import identity, kill_processes_in
 from .store import FAILED, QUEUE_REF_PREFIX, QUEUED, RUNNING, SUCCESS, QueueEntry, QueueStore, now
@@ -109,10 +109,8 @@ def reap(root: str) -> list[str]:
             lock.release()
     exps = store.repo.tmp_dir / "exps"
     leftovers = [p for p in exps.glob("q-*") if p.name not in running] if exps.is_dir() else []
-    if leftovers:
-        git = Git.find(root)
-        for folder in leftovers:
-            _remove_worktree(git, folder)
+    for folder in leftovers:
+        _remove_worktree(store, folder)
     return reaped
 
 
@@ -151,13 +149,14 @@ def _claim(
             return None
     _append_log(store, dead.id, f"\nERROR: {dead.error}\n")
     if dead.worktree:
-        _remove_worktree(Git.find(store.repo.root), Path(dead.worktree))
+        _remove_worktree(store, Path(dead.worktree))
     return dead if only_dead else None
 
 
-def _remove_worktree(git: Git, folder: Path) -> None:
+def _remove_worktree(store: QueueStore, folder: Path) -> None:
     kill_processes_in(folder)  # a dead worker's stage command may still be running there
-    git.remove_worktree(folder)
+    with worktree_lock(store.repo):
+        Git.find(store.repo.root).remove_worktree(folder)
 
 
 # --- running --------------------------------------------------------------------------------
@@ -168,7 +167,7 @@ def _execute(store: QueueStore, entry: QueueEntry, on_event: EventSink) -> None:
     repo, git = Repo(root), Git.find(root)
     folder = store.worktree_path(entry.id)
     if folder.exists():  # left by an earlier attempt
-        _remove_worktree(git, folder)
+        _remove_worktree(store, folder)
     options = options_from_entry(entry, experiment_env(entry.name, entry.baseline, root))
     job = ExpJob(
         baseline=entry.baseline,
