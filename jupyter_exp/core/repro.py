@@ -47,6 +47,7 @@ from .params import stage_params_values
 from .pipeline.model import Output, Stage
 from .repo import Repo
 from .runcache import RunCache, is_cacheable
+from .runlock import run_once
 from .stages import in_process_runner
 from .stages.shell import run_command
 from .status import StageStatus, stage_status
@@ -264,12 +265,14 @@ class _Reproducer:
             self.emit(StageSkipped(stage=stage.address, reason="declined"))
             self.result.skipped.append(stage.address)
             return "skipped"
-        if not forced:
-            if status.only_outputs_missing and self._restore_from_lock(stage):
-                return self._restored(stage, "cache")
-            if options.run_cache and _run_cacheable(stage) and self._restore_from_runcache(stage):
+        if not forced and status.only_outputs_missing and self._restore_from_lock(stage):
+            return self._restored(stage, "cache")
+        shared = not forced and options.run_cache and _run_cacheable(stage)
+        # Processes sharing the cache run a signature once; the others wait, then restore.
+        with run_once(self.repo, stage, self._dep_hashes(stage) if shared else None):
+            if shared and self._restore_from_runcache(stage):
                 return self._restored(stage, "run-cache")
-        self._execute(stage, status, position, total)
+            self._execute(stage, status, position, total)
         return "ran"
 
     def _started(self, stage: Stage, status: StageStatus, position: int, total: int) -> None:
