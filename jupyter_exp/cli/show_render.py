@@ -12,6 +12,10 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -142,8 +146,15 @@ def render_markdown(table: ExpTable, precision: int | None = DEFAULT_PRECISION) 
     return "\n".join(lines) + "\n"
 
 
-def render_terminal(table: ExpTable, ui: UI, precision: int | None = DEFAULT_PRECISION) -> None:
-    """Draw the table with rich: full width on a terminal, never truncated in a pipe."""
+def render_terminal(
+    table: ExpTable, ui: UI, precision: int | None = DEFAULT_PRECISION, *, pager: bool = True
+) -> None:
+    """Draw the table with rich, never squeezing a column away.
+
+    In a pipe: the whole table, as wide as it needs, no colours. On a terminal too
+    narrow for it: through ``less -FRSX`` (scroll sideways) unless ``pager`` is False
+    or there is no ``less``, else printed at full width as DVC does.
+    """
     from rich import box
     from rich.console import Console
     from rich.table import Table
@@ -158,7 +169,7 @@ def render_terminal(table: ExpTable, ui: UI, precision: int | None = DEFAULT_PRE
         grid.add_column(
             header,
             justify="right" if column.kind == "metric" else "left",
-            no_wrap=column.kind in ("meta", "metric"),
+            no_wrap=True,
             style=_STYLES.get(column.kind) if styled else None,
         )
     for row, cells in zip(table.rows, rows, strict=True):
@@ -166,19 +177,24 @@ def render_terminal(table: ExpTable, ui: UI, precision: int | None = DEFAULT_PRE
             *(Text(cell) for cell in cells),
             style="bold" if styled and row.typ == "baseline" else None,
         )
-    if styled:
-        console = Console(file=ui.out, highlight=False, markup=False, emoji=False)
-    else:
-        # Pipes and files get the whole table: as wide as it needs, no colours.
-        console = Console(
-            file=ui.out,
-            width=_natural_width(headers, rows),
-            color_system=None,
-            highlight=False,
-            markup=False,
-            emoji=False,
-        )
-    console.print(grid)
+    width = _natural_width(headers, rows)
+    options: dict[str, Any] = {"highlight": False, "markup": False, "emoji": False}
+    if not styled:
+        Console(file=ui.out, width=width, color_system=None, **options).print(grid)
+        return
+    if width <= shutil.get_terminal_size().columns:
+        Console(file=ui.out, **options).print(grid)
+        return
+    buffer = io.StringIO()
+    Console(file=buffer, width=width, force_terminal=True, **options).print(grid)
+    less = shutil.which("less") if pager and sys.stdin.isatty() else None
+    if less is None:
+        ui.out.write(buffer.getvalue())
+        ui.out.flush()
+        return
+    env = {**os.environ, "LESS": os.environ.get("LESS", "-FRSX")}
+    ui.out.flush()
+    subprocess.run([less], input=buffer.getvalue().encode(), env=env, check=False)
 
 
 _STYLES = {"metric": "yellow", "param": "cyan", "dep": "magenta"}

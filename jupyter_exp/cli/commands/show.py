@@ -60,7 +60,7 @@ def register(subparsers: Subparsers, parents: Sequence[argparse.ArgumentParser])
     )
     parser.add_argument("-T", "--all-tags", action="store_true", help="Show experiments of tags.")
     parser.add_argument(
-        "--no-pager", action="store_true", help="Accepted for DVC; output is never paged."
+        "--no-pager", action="store_true", help="Never page a table wider than the terminal."
     )
     parser.add_argument(
         "--only-changed",
@@ -176,5 +176,5 @@ def run(args: argparse.Namespace, ui: UI) -> int:
         # DVC ends the table with an empty line.
         ui.data(render_markdown(table, args.precision or DEFAULT_PRECISION))
     elif not ui.quiet:
-        render_terminal(table, ui, args.precision or DEFAULT_PRECISION)
+        render_terminal(table, ui, args.precision or DEFAULT_PRECISION, pager=not args.no_pager)
     return 0
