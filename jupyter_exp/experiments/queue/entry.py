@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import sys
 import threading
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
@@ -280,3 +281,25 @@ def _stoppable(kill_path: Path) -> Iterator[None]:
         watcher.join()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m jupyter_exp.experiments.queue.entry ROOT ENTRY_ID [WORKER_ID]``.
+
+    Runs one entry in this process (how a Dask task runs it: a process of its own, so
+    kill requests and SIGTERM reach it and a crash leaves the Dask worker standing).
+    Exit status 0 when the entry was run or needed no run, 143 when terminated.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) not in (2, 3):
+        print("usage: python -m jupyter_exp.experiments.queue.entry ROOT ENTRY_ID [WORKER]")
+        return 2
+    try:
+        try_run_entry(args[0], args[1], worker=args[2] if len(args) == 3 else None)
+    except KilledError:
+        return 128 + signal.SIGTERM
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -36,9 +36,15 @@ def start_time(pid: int) -> str | None:
 
 
 def identity(worker: str | None = None) -> dict[str, Any]:
-    """This process as an owner record: host, pid, start time, worker id."""
+    """This process as an owner record: host, pid, parent pid, start time, worker id."""
     pid = os.getpid()
-    return {"host": this_host(), "pid": pid, "start_time": start_time(pid), "worker": worker}
+    return {
+        "host": this_host(),
+        "pid": pid,
+        "ppid": os.getppid(),
+        "start_time": start_time(pid),
+        "worker": worker,
+    }
 
 
 def is_alive(owner: dict[str, Any] | None) -> bool:

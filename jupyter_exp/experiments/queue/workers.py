@@ -31,7 +31,14 @@ from .entry import KilledError, reap, try_run_entry
 from .procs import is_alive, start_time
 from .store import FAILED, QUEUED, RUNNING, QueueEntry, QueueStore, now, this_host
 
-__all__ = ["WorkerInfo", "live_workers", "requeue_failed", "spawn_worker", "start_workers"]
+__all__ = [
+    "WorkerInfo",
+    "forget_worker",
+    "live_workers",
+    "requeue_failed",
+    "spawn_worker",
+    "start_workers",
+]
 
 
 @dataclass(frozen=True)
@@ -182,12 +189,17 @@ def worker_loop(root: str, worker_id: str) -> int:
     except KilledError:
         pass
     finally:
-        (store.workers_dir / f"{worker_id}.json").unlink(missing_ok=True)
-        log = store.workers_dir / f"{worker_id}.log"
-        with contextlib.suppress(OSError):
-            if log.stat().st_size == 0:  # a worker's own log only matters if it crashed
-                log.unlink()
+        forget_worker(store, worker_id)
     return done
+
+
+def forget_worker(store: QueueStore, worker_id: str) -> None:
+    """A worker's last act: drop its record, and its log unless something was written."""
+    (store.workers_dir / f"{worker_id}.json").unlink(missing_ok=True)
+    log = store.workers_dir / f"{worker_id}.log"
+    with contextlib.suppress(OSError):
+        if log.stat().st_size == 0:  # a worker's own log only matters if it crashed
+            log.unlink()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
