@@ -297,6 +297,30 @@ stages:
     assert len(chain(root, result.sha, head)) == 2
 
 
+def test_a_signal_still_being_written_is_not_recorded_twice(make_project) -> None:
+    files = dict(FILES)
+    # The writer creates the file, then writes to it: seen in between, it looks like a
+    # second signal arriving during the commit.
+    files["dvc.yaml"] = """\
+stages:
+  slow:
+    cmd: >-
+      sh -c 'for i in 1 2; do echo $i > state.txt;
+      : > "$DVC_ROOT/.dvc/tmp/DVC_CHECKPOINT"; sleep 0.05;
+      echo more >> "$DVC_ROOT/.dvc/tmp/DVC_CHECKPOINT";
+      while [ -e "$DVC_ROOT/.dvc/tmp/DVC_CHECKPOINT" ]; do sleep 0.01; done; done'
+    outs:
+    - state.txt:
+        checkpoint: true
+"""
+    root = make_project(files)
+    head = run_git(root, "rev-parse", "HEAD")
+    events = Events()
+    result = Project(root).exp_run(on_event=events)
+    assert len(chain(root, result.sha, head)) == 2
+    assert [e.count for e in events.of(CheckpointTaken)] == [1, 2]
+
+
 def test_a_failed_stage_keeps_the_checkpoints_taken(project: Path) -> None:
     head = run_git(project, "rev-parse", "HEAD")
     with pytest.raises(StageFailedError):

@@ -15,7 +15,9 @@ Faults:
   stage, or :func:`jupyter_exp.make_checkpoint`, which appends a line to the file) changes
   the file's identity, size or time: one more checkpoint is taken before the file goes,
   so the signal is queued, not lost (signals that land during the same commit count as
-  one: they all see the same outputs);
+  one: they all see the same outputs). A writer still creating the file when it was
+  seen (``touch`` creates, then sets the time) looks the same; the engine then finds
+  nothing changed and records nothing twice;
 * a command that ends (or dies) with a signal not yet picked up leaves a stale file: it
   is deleted and nothing is recorded for it; the last complete checkpoint stands;
 * a checkpoint that fails (an output missing, a full disk) is an error of the stage: the
@@ -85,12 +87,13 @@ def _identity(path: Path) -> tuple[int, int, int] | None:
 class SignalWatcher:
     """Polls ``path`` in a thread and calls ``take()`` for each signal, then releases it.
 
-    ``take`` runs in the watcher's thread; an exception it raises is kept in
-    :attr:`error` and stops further checkpoints (signals are still released).
+    ``take`` runs in the watcher's thread and returns whether it recorded a checkpoint
+    (counted in :attr:`taken`); an exception it raises is kept in :attr:`error` and
+    stops further checkpoints (signals are still released).
     """
 
     def __init__(
-        self, path: Path, take: Callable[[], None], *, interval: float = POLL_INTERVAL
+        self, path: Path, take: Callable[[], bool | None], *, interval: float = POLL_INTERVAL
     ) -> None:
         self.path = Path(path)
         self.take = take
@@ -130,11 +133,11 @@ class SignalWatcher:
         """Take checkpoints until no new signal came in during the last one; release."""
         while self.error is None:
             try:
-                self.take()
+                recorded = self.take()
             except BaseException as exc:  # kept and raised in the stage's thread
                 self.error = exc
                 break
-            self.taken += 1
+            self.taken += 0 if recorded is False else 1
             now = _identity(self.path)
             if now is None or now == seen:
                 break
@@ -151,7 +154,7 @@ def watch_checkpoints(
     root: Path,
     stage: Stage,
     env: MutableMapping[str, str],
-    commit: Callable[[], None],
+    commit: Callable[[], bool],
     on_event: EventSink,
 ) -> Iterator[SignalWatcher | None]:
     """Around a stage's command: serve its checkpoint signals with ``commit``.
@@ -159,8 +162,9 @@ def watch_checkpoints(
     Does nothing (yields None) unless ``stage`` is a checkpoint stage; otherwise sets
     ``DVC_CHECKPOINT=1`` and ``DVC_ROOT`` (``root``, where the stage runs: a temporary
     worktree has its own signal file, as in DVC 2) in ``env``, the command's environment
-    before it starts, and watches. A checkpoint that failed is raised when the command
-    is over, in place of its own failure (an interrupt still wins).
+    before it starts, and watches. ``commit`` returns False when it found nothing new to
+    record. A checkpoint that failed is raised when the command is over, in place of its
+    own failure (an interrupt still wins).
     """
     if not is_checkpoint_stage(stage):
         yield None
@@ -168,11 +172,13 @@ def watch_checkpoints(
     env[ENV_CHECKPOINT] = "1"
     env["DVC_ROOT"] = str(root)
 
-    def take() -> None:
+    def take() -> bool:
         started = time.monotonic()
-        commit()
+        if not commit():
+            return False
         count = watcher.taken + 1
         on_event(CheckpointTaken(stage.address, count, time.monotonic() - started))
+        return True
 
     watcher = SignalWatcher(signal_path(root), take)
     watcher.start()

@@ -211,6 +211,7 @@ class _Reproducer:
         self.result = ReproResult()
         self.runcache = RunCache(self.repo)
         self.link_types = self.repo.config.link_types
+        self._checkpointed: dict[str, LockEntry] = {}  # last checkpoint of each stage
 
     def run(self, stages: list[Stage]) -> ReproResult:
         graph = self.index.graph
@@ -380,13 +381,21 @@ class _Reproducer:
             remove_path(path)
         self.ctx.forget([o.repo_path for o in stage.outs])
 
-    def _checkpoint(self, stage: Stage) -> None:
-        """A checkpoint signalled by the running command: commit, record, tell."""
+    def _checkpoint(self, stage: Stage) -> bool:
+        """A checkpoint signalled by the running command: commit, record, tell.
+
+        False when nothing changed since the stage's last checkpoint in this run (a
+        signal seen twice while its writer was still creating the file).
+        """
         self.ctx.forget([o.repo_path for o in stage.outs] + [d.repo_path for d in stage.deps])
         entry = self._commit(stage, relink=False)
+        if self._checkpointed.get(stage.address) == entry:
+            return False
+        self._checkpointed[stage.address] = entry
         self._write_lock(stage, entry)
         if self.options.on_checkpoint is not None:
             self.options.on_checkpoint(stage, entry)
+        return True
 
     def _commit(self, stage: Stage, *, relink: bool = True) -> LockEntry:
         """Hash and cache the outputs of a finished command; build its lock entry.

@@ -3,7 +3,9 @@
 A user names an experiment by its name (``lr02``), its full ref, or a prefix of its
 commit sha, as with DVC. A name is looked up among the experiments of ``HEAD`` first,
 then among every baseline's; a name shared by experiments of several baselines is an
-error that lists them.
+error that lists them. A sha prefix may also name a checkpoint inside a checkpoint
+experiment's chain (see :mod:`.checkpoints`): the result is then that commit, with the
+experiment's ref.
 """
 
 from __future__ import annotations
@@ -86,4 +88,23 @@ def find_experiment(git: Git, spec: str, *, baseline: str | None = None) -> Expe
         by_sha = [e for e in everything if e.sha.startswith(spec.lower())]
         if len(by_sha) == 1:
             return by_sha[0]
+        if not by_sha:
+            found = _checkpoint(git, spec.lower(), everything)
+            if found is not None:
+                return found
     raise ExperimentNotFoundError(spec)
+
+
+def _checkpoint(git: Git, prefix: str, everything: list[Experiment]) -> Experiment | None:
+    """The checkpoint commit ``prefix`` names inside an experiment's first-parent chain."""
+    sha = git.try_resolve(prefix)
+    if sha is None or not sha.startswith(prefix):
+        return None
+    containing = set(git.refs_containing(sha, f"{EXPS_NAMESPACE}/"))
+    for exp in reversed(everything):  # newest first
+        if exp.ref.ref not in containing or exp.baseline == sha:
+            continue
+        for info in git.first_parent_chain(exp.sha, exp.baseline):
+            if info.sha == sha:
+                return Experiment(exp.ref, sha, info.parents, info.timestamp, info.subject)
+    return None

@@ -89,6 +89,20 @@ def register(subparsers: Subparsers, parents: Sequence[argparse.ArgumentParser])
         metavar="<number>",
         help="Queued experiments to run at once with --run-all (default 1).",
     )
+    parser.add_argument(
+        "--reset",
+        action="store_true",
+        default=False,
+        help="Checkpoint stages start over: delete their checkpoint outputs and begin a new "
+        "experiment instead of resuming the last checkpoint.",
+    )
+    parser.add_argument(
+        "-r",
+        "--rev",
+        default=None,
+        metavar="<experiment_rev>",
+        help="Checkpoint (experiment name or commit) a --temp run continues from.",
+    )
 
 
 def describe_outcome(ui: UI, result: ExpResult, *, temp: bool) -> None:
@@ -130,6 +144,8 @@ def run(args: argparse.Namespace, ui: UI) -> int:
         message=args.message,
         temp=args.temp,
         copy_paths=args.copy_paths,
+        reset=args.reset,
+        rev=args.rev,
         **repro_options(args, ui),  # type: ignore[arg-type]
         on_event=ReproRenderer(ui),
     )
@@ -152,6 +168,7 @@ def _run_queue(project: Any, args: argparse.Namespace, ui: UI) -> int:
             message=args.message,
             copy_paths=args.copy_paths,
             queue=True,
+            rev=args.rev,
             **options,
         )
         describe_queued(ui, queued)
