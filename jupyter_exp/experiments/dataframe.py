@@ -33,6 +33,8 @@ def to_dataframe(table: ExpTable) -> pd.DataFrame:
             data[column.name] = pd.to_datetime(pd.Series(values, dtype="object"))
         elif column.kind in ("metric", "param"):
             data[column.name] = _typed(pd, values)
+        elif column.name == "Step" and column.kind == "meta":  # checkpoint experiments
+            data[column.name] = pd.Series(values, dtype="Int64")
         else:
             data[column.name] = pd.Series(values, dtype="object")
     frame = pd.DataFrame(data, columns=[c.name for c in table.columns])

@@ -32,6 +32,7 @@ from typing import Any, Literal
 from ..core.repo import Repo
 from ..errors import InvalidArgumentError
 from ..git import Git
+from .checkpoint_rows import STEP_COLUMN, checkpoint_rows, has_checkpoints
 from .collect import WORKSPACE, CollectOptions, collect_states
 from .expstate import ExpRange, ExpState
 
@@ -101,6 +102,8 @@ class Row:
     executor: str | None = None
     values: dict[str, Any] = field(default_factory=dict)
     errors: set[str] = field(default_factory=set)
+    # Checkpoint experiments (see checkpoint_rows.py): 0 for the first commit.
+    step: int | None = None
 
     def meta(self) -> dict[str, Any]:
         """The values of the meta columns, by header."""
@@ -118,6 +121,8 @@ class Row:
         """JSON-able: meta columns, ``id``/``baseline`` and the values."""
         meta = self.meta()
         meta["Created"] = self.created.isoformat() if self.created else None
+        if self.step is not None:
+            meta[STEP_COLUMN] = self.step
         return {
             "id": self.sha or WORKSPACE,
             "baseline": self.baseline,
@@ -146,6 +151,8 @@ class ExpTable:
     def cell(self, row: Row, column: Column) -> Any:
         """The raw value of ``row`` in ``column`` (None when missing)."""
         if column.kind == "meta":
+            if column.name == STEP_COLUMN:
+                return row.step
             return row.meta().get(column.name)
         return row.values.get(column.name)
 
@@ -379,11 +386,15 @@ def build_table(states: Sequence[ExpState], options: ShowOptions = ShowOptions()
     merged = {**metrics, **params}
     counter: Counter[str] = Counter(name for keys in merged.values() for name in keys)
     counter.update(META_COLUMNS)
+    chains = has_checkpoints(states)
+    counter.update([STEP_COLUMN] if chains else [])
     columns = [Column(name, "meta") for name in META_COLUMNS]
+    columns += [Column(STEP_COLUMN, "meta")] if chains else []
     columns += _headers(metrics, counter, "metric")
     columns += _headers(params, counter, "param")
     columns += [Column(path, "dep", path, None) for path in deps]
     data_columns = [c for c in columns if c.kind != "meta"]
+    fill = lambda row, state: _fill(row, state, data_columns)  # noqa: E731
 
     rows: list[Row] = []
     for state in states:
@@ -412,6 +423,7 @@ def build_table(states: Sequence[ExpState], options: ShowOptions = ShowOptions()
             )
             _fill(exp_row, tip, data_columns)
             rows.append(exp_row)
+            rows.extend(checkpoint_rows(exp_row, exp_range, fill))
 
     table = ExpTable(columns, rows)
     if options.only_changed:
