@@ -199,6 +199,16 @@ def measure(
     }
 
 
+def startup_floor(repeats: int) -> float:
+    """Median seconds of ``python -c pass``: the floor under every jupyter-exp run."""
+    times = []
+    for _ in range(max(repeats, 3)):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
 def _machine() -> str:
     cpu = platform.processor() or platform.machine()
     try:
@@ -263,6 +273,10 @@ def render(results: dict[int, dict], info: dict[str, str]) -> str:
                 f"- Growth {lo} -> {hi} experiments ({linear:.0f}x more), {mode}: ours took "
                 f"{ours:.2f}x the time, DVC {dvc:.2f}x; no worse than linear: {verdict}."
             )
+    lines.append(
+        f"- Floor: `python -c pass` takes {info['startup']} s here; our warm time is that "
+        "plus importing the engine and reading the workspace."
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -318,6 +332,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "ours": _version(ours, env),
             "repeats": str(args.repeats),
             "pipeline": "through ${} in cmd" if args.interpolated else "as stage params",
+            "startup": f"{startup_floor(args.repeats):.3f}",
         }
     report = render(results, info)
     print(report)
