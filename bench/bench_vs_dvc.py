@@ -235,6 +235,10 @@ def measure(tool: Tool, work: Path, pipeline: Path, data: Path, repeats: int, la
         timed("first run", root, "repro")
     tool.run(root, "repro")  # warm-up: a first no-op may still fill state
     for _ in range(repeats):
+        _drop_stamp(root)  # ours: force the full check (load, hash via state db, compare)
+        timed("no-op run, full check", root, "repro")
+    _let_stamp_settle(tool, root)
+    for _ in range(repeats):
         timed("no-op run", root, "repro")
     for i in range(repeats):
         _set_lr(root, 0.01 * (i + 2))  # a new value every time: no run-cache hit
@@ -244,6 +248,10 @@ def measure(tool: Tool, work: Path, pipeline: Path, data: Path, repeats: int, la
         big = _fresh(data, work / f"{tool.name}-hash", tool)
         timed(f"stage over {label}, first run", big, "repro")
     for _ in range(repeats):
+        _drop_stamp(big)
+        timed(f"stage over {label}, no-op, full check", big, "repro")
+    _let_stamp_settle(tool, big)
+    for _ in range(repeats):
         timed(f"stage over {label}, no-op", big, "repro")
     for _ in range(repeats):
         big = _fresh(data, work / f"{tool.name}-add", tool)
@@ -251,6 +259,23 @@ def measure(tool: Tool, work: Path, pipeline: Path, data: Path, repeats: int, la
     for _ in range(repeats):
         timed(f"add {label}, no-op", big, "add", "big")
     return {scenario: _median(samples) for scenario, samples in runs.items()}
+
+
+STAMP = Path(".dvc/tmp/jupyter-exp/uptodate.json")
+
+
+def _drop_stamp(root: Path) -> None:
+    """Remove jupyter-exp's up-to-date stamp (DVC has none; a no-op for it)."""
+    (root / STAMP).unlink(missing_ok=True)
+
+
+def _let_stamp_settle(tool: Tool, root: Path) -> None:
+    """Wait out the 2 s racy-mtime window, then run once: ours writes its stamp here.
+
+    A user's second no-op a few seconds after a run gets exactly this.
+    """
+    time.sleep(2.2)
+    tool.run(root, "repro")
 
 
 def startup_floor(repeats: int) -> float:
@@ -369,6 +394,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--ours", help="jupyter-exp executable (default: from PATH)")
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
     args = parser.parse_args(argv)
+    # DVC's venv holds byte-compiled modules (pip compiles on install); an editable
+    # checkout may not (PYTHONDONTWRITEBYTECODE), so compile ours the same way first.
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(HERE.parent / "jupyter_exp")],
+        check=False,
+        capture_output=True,
+    )
 
     with tempfile.TemporaryDirectory(prefix="bench-vs-dvc-") as tmp:
         scratch = Path(tmp)
