@@ -21,7 +21,7 @@ import pytest
 from conftest import run_cli
 
 from jupyter_exp import __version__
-from jupyter_exp.cli.commands import COMMANDS
+from jupyter_exp.cli.commands import command_names
 from jupyter_exp.cli.errors import report_error
 from jupyter_exp.cli.main import build_parser, main
 from jupyter_exp.cli.render import UI, ReproRenderer, format_status
@@ -80,7 +80,7 @@ def test_version(tmp_path: Path) -> None:
     assert done.stdout == f"jupyter-exp {__version__}\n"
 
 
-@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("command", command_names())
 def test_every_command_has_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main([command, "--help"]) == 0
     out = capsys.readouterr().out
@@ -91,7 +91,7 @@ def test_every_command_has_help(command: str, capsys: pytest.CaptureFixture[str]
 def test_top_level_help_lists_commands(tmp_path: Path) -> None:
     done = run_cli(tmp_path, "--help")
     assert done.returncode == 0
-    for command in COMMANDS:
+    for command in command_names():
         assert re.search(rf"^\s+{command}\s", done.stdout, re.M), command
 
 

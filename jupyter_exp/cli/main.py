@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from types import FrameType
 
 from .._version import __version__
-from .commands import register_all
+from .commands import module_for, register_all
 from .errors import report_error
 from .render import UI
 
@@ -51,8 +51,8 @@ def add_global_options(parser: argparse.ArgumentParser, *, top_level: bool) -> N
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full ``jupyter exp`` parser with every registered command."""
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The ``jupyter exp`` parser with every registered command (or module ``only``)."""
     parser = argparse.ArgumentParser(
         prog=PROG,
         description=DESCRIPTION,
@@ -64,8 +64,23 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     add_global_options(common, top_level=False)
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", dest="command")
-    register_all(subparsers, [common])
+    register_all(subparsers, [common], only)
     return parser
+
+
+def _command_module(argv: Sequence[str]) -> str | None:
+    """The module of the command ``argv`` names, when it can be told without parsing.
+
+    Global options take no values, so the first word not starting with ``-`` is the
+    command. Anything unusual (no command, unknown name) gets the full parser, whose
+    help and error messages list every command.
+    """
+    for word in argv:
+        if word == "--":
+            return None
+        if not word.startswith("-"):
+            return module_for(word)
+    return None
 
 
 class Terminated(KeyboardInterrupt):
@@ -78,9 +93,10 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``jupyter exp ARGV`` and return the exit status (see :mod:`.errors`)."""
-    parser = build_parser()
+    words = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_command_module(words))
     try:
-        args = parser.parse_args(sys.argv[1:] if argv is None else list(argv))
+        args = parser.parse_args(words)
     except SystemExit as done:  # --help, --version, or a usage error (status 2)
         return done.code if isinstance(done.code, int) else 0 if done.code is None else 2
     if args.command is None:

@@ -46,9 +46,33 @@ Subparsers = Any  # argparse's private _SubParsersAction
 RunFunction = Callable[[argparse.Namespace, Any], int]
 
 
-def register_all(subparsers: Subparsers, parents: Sequence[argparse.ArgumentParser]) -> None:
-    """Add every command of :data:`COMMANDS` to ``subparsers``."""
-    for name in COMMANDS:
+# Commands whose module has another name (`list` would shadow the built-in here).
+MODULE_OF: dict[str, str] = {"list": "ls"}
+
+
+def command_names() -> list[str]:
+    """Every command as the user types it, in :data:`COMMANDS` order."""
+    typed = {module: command for command, module in MODULE_OF.items()}
+    return [typed.get(module, module) for module in COMMANDS]
+
+
+def module_for(command: str) -> str | None:
+    """The module defining ``command`` (as typed by the user), None if unknown."""
+    module = MODULE_OF.get(command, command)
+    return module if module in COMMANDS else None
+
+
+def register_all(
+    subparsers: Subparsers,
+    parents: Sequence[argparse.ArgumentParser],
+    only: str | None = None,
+) -> None:
+    """Add every command of :data:`COMMANDS` to ``subparsers`` (or just module ``only``).
+
+    Building every parser costs tens of milliseconds; a run that names its command
+    builds that one alone.
+    """
+    for name in (only,) if only else COMMANDS:
         import_module(f"{__name__}.{name}").register(subparsers, parents)
 
 
