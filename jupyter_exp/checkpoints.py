@@ -22,12 +22,13 @@ it costs nothing in a training script.
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 __all__ = ["make_checkpoint"]
 
 # How often to look for the file's removal: short, the handshake is tens of ms.
-_POLL_SECONDS = 0.005
+_POLL_SECONDS = 0.002
 
 
 def make_checkpoint(*, timeout: float | None = None) -> bool:
@@ -45,10 +46,12 @@ def make_checkpoint(*, timeout: float | None = None) -> bool:
     tmp = os.path.join(root, ".dvc", "tmp")
     os.makedirs(tmp, exist_ok=True)
     signal_file = os.path.join(tmp, "DVC_CHECKPOINT")
-    # Append, not truncate: a second signal while the engine is still committing the
-    # first one changes the file's size, so the engine sees it and takes it too.
-    with open(signal_file, "a", encoding="utf-8") as handle:
+    # Written aside, then renamed into place: the file appears whole, and a second signal
+    # while the engine is still committing the first one is a new file it can tell apart.
+    part = f"{signal_file}.{os.getpid()}.{threading.get_ident()}"
+    with open(part, "w", encoding="utf-8") as handle:
         handle.write(f"{os.getpid()}\n")
+    os.replace(part, signal_file)
     deadline = None if timeout is None else time.monotonic() + timeout
     while os.path.exists(signal_file):
         if deadline is not None and time.monotonic() > deadline:

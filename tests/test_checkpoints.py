@@ -80,7 +80,7 @@ def test_make_checkpoint_waits_for_the_engine_to_remove_the_signal(
     assert make_checkpoint() is True
     assert time.monotonic() - started >= 0.05
     thread.join()
-    assert seen == [f"{os.getpid()}\n"]  # one line per signal: the engine counts them
+    assert seen == [f"{os.getpid()}\n"]  # renamed into place whole
     with pytest.raises(TimeoutError):
         make_checkpoint(timeout=0.05)  # nobody answers
 

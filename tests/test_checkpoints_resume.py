@@ -191,6 +191,15 @@ def test_temp_runs_start_over_and_rev_continues_a_given_checkpoint(project: Path
     assert (project / "model.bin").read_text() == workspace_model  # workspace untouched
 
 
+def test_a_queued_checkpoint_experiment_starts_over(project: Path) -> None:
+    Project(project).exp_run(name="base")
+    assert epoch_of((project / "model.bin").read_text()) == 3
+    (_entry,) = Project(project).exp_run(queue=True, name="queued")
+    Project(project).exp_run(run_all=True)
+    assert _epochs(project, _ref(project, "queued")) == [1, 2, 3]
+    _consistent(project, _ref(project, "queued"))
+
+
 def test_apply_a_checkpoint_then_run_resumes_from_it(project: Path) -> None:
     base = Project(project).exp_run(name="base")
     commits = chain(project, base.sha, _head(project))

@@ -11,13 +11,14 @@ is blocked while its outputs are read, so what is recorded is what it had writte
 
 Faults:
 
-* a signal arriving while the previous one is being committed (another process of the
-  stage, or :func:`jupyter_exp.make_checkpoint`, which appends a line to the file) changes
-  the file's identity, size or time: one more checkpoint is taken before the file goes,
+* a signal arriving while the previous one is being committed changes the file's inode
+  or size (:func:`jupyter_exp.make_checkpoint` renames a new file into place; a shell
+  can append, ``echo >> "$file"``): one more checkpoint is taken before the file goes,
   so the signal is queued, not lost (signals that land during the same commit count as
-  one: they all see the same outputs). A writer still creating the file when it was
-  seen (``touch`` creates, then sets the time) looks the same; the engine then finds
-  nothing changed and records nothing twice;
+  one: they all see the same outputs). A second writer that only truncates or touches
+  the existing file is not told apart from the first. A writer still filling the file
+  when it was seen looks like a second signal; the engine then finds nothing changed
+  and records nothing twice;
 * a command that ends (or dies) with a signal not yet picked up leaves a stale file: it
   is deleted and nothing is recorded for it; the last complete checkpoint stands;
 * a checkpoint that fails (an output missing, a full disk) is an error of the stage: the
@@ -52,8 +53,8 @@ __all__ = [
 
 SIGNAL_FILE = "DVC_CHECKPOINT"
 ENV_CHECKPOINT = "DVC_CHECKPOINT"
-# Polling the file costs one stat() per tick; 10 ms keeps the handshake short.
-POLL_INTERVAL = 0.01
+# Polling the file costs one stat() per tick; 5 ms keeps the handshake short.
+POLL_INTERVAL = 0.005
 
 
 @dataclass(frozen=True)
@@ -76,12 +77,13 @@ def is_checkpoint_stage(stage: Stage) -> bool:
     return any(out.checkpoint for out in stage.outs)
 
 
-def _identity(path: Path) -> tuple[int, int, int] | None:
+def _identity(path: Path) -> tuple[int, int] | None:
+    # Not the time: `touch` creates the file, then sets its time (one signal, two looks).
     try:
         st = os.stat(path)
     except OSError:
         return None
-    return st.st_ino, st.st_size, st.st_mtime_ns
+    return st.st_ino, st.st_size
 
 
 class SignalWatcher:
@@ -129,7 +131,7 @@ class SignalWatcher:
                 continue
             self._serve(seen)
 
-    def _serve(self, seen: tuple[int, int, int]) -> None:
+    def _serve(self, seen: tuple[int, int]) -> None:
         """Take checkpoints until no new signal came in during the last one; release."""
         while self.error is None:
             try:

@@ -405,7 +405,7 @@ class _Reproducer:
         """
         outs: dict[str, HashInfo] = {}
         # The run-cache needs every output in the cache, cached or not (as in DVC).
-        keep_all = self.options.run_cache and is_cacheable(stage)
+        keep_all = self.options.run_cache and _run_cacheable(stage)
         for out in stage.outs:
             hashed = self.ctx.hash(out.repo_path)
             if hashed is None:

@@ -26,10 +26,9 @@ from __future__ import annotations
 import os
 import shutil
 import stat
-import threading
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from ..core.cache import Cache
 from ..core.checkout import checkout
@@ -41,30 +40,24 @@ from ..core.lockfile import read_lockfile
 from ..core.objects import LockEntry
 from ..core.pipeline.model import Stage
 from ..core.repo import Repo
-from ..core.repro import ReproOptions, ReproResult
 from ..core.state import StateDB, state_path
 from ..core.yamlio import load_yaml
 from ..errors import InvalidArgumentError
 from ..git import Git
 from .executors.base import (
-    BASELINE,
     ExpJob,
-    ExpRunResult,
-    claim_ref,
-    default_message,
-    exp_hash,
-    paths_to_track,
 )
-from .executors.base import git_paths as _git_paths
 from .lookup import Experiment, find_experiment
 from .refs import EXEC_APPLY, EXEC_NAMESPACE, ExpRef, baseline_prefix
 from .revision import git_prefix
+
+if TYPE_CHECKING:
+    from .checkpoint_recorder import CheckpointRecorder
 
 __all__ = [
     "EXEC_CHECKPOINT",
     "Checkpoint",
     "CheckpointPlan",
-    "CheckpointRecorder",
     "checkpoint_chain",
     "checkpoint_stages",
     "plan_checkpoints",
@@ -281,6 +274,8 @@ def start_checkpoints(
     plan = job.checkpoints or plan_checkpoints(repo, git, job.baseline, temp=temp)
     assert plan is not None
     prepare_checkpoints(repo, plan, git)
+    from .checkpoint_recorder import CheckpointRecorder
+
     return CheckpointRecorder(
         repo,
         work_git,
@@ -361,105 +356,3 @@ def _files(path: os.PathLike[str]) -> Iterable[str]:
                 yield os.path.join(folder, name)
     elif os.path.lexists(path):
         yield os.fspath(path)
-
-
-# --- during the run ------------------------------------------------------------------------
-
-
-@dataclass
-class CheckpointRecorder:
-    """The ``on_checkpoint`` callback: one commit per checkpoint on the experiment's ref.
-
-    ``repo``/``work_git`` are where the stages run (the workspace, or a worktree whose
-    objects and refs are ``git``'s). Called from the engine's watcher thread.
-    """
-
-    repo: Repo
-    work_git: Git
-    git: Git
-    plan: CheckpointPlan
-    name: str
-    explicit: bool = False
-    force: bool = False
-    message: str | None = None
-    exclude: tuple[str, ...] = ()
-    commits: list[str] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.tip = self.plan.parent
-        self.ref: str | None = (
-            ExpRef(self.plan.baseline, self.name).ref if self.plan.name == self.name else None
-        )
-        self.addresses = {s.address for s in checkpoint_stages(Index.load(self.repo))}
-        self._index: Index | None = None
-        self._ran: dict[str, None] = {}
-        self._last_tree: str | None = None
-        self._lock = threading.Lock()
-
-    def options(self, options: ReproOptions) -> ReproOptions:
-        """``options`` with this recorder as the callback; checkpoint stages resume."""
-        import dataclasses
-
-        return dataclasses.replace(options, on_checkpoint=self, resume_checkpoints=True)
-
-    def __call__(self, stage: Stage, entry: LockEntry) -> None:
-        """Record the checkpoint the engine just committed for ``stage``."""
-        with self._lock:
-            self._ran[stage.address] = None
-            self._append(self._tree(self._ran))
-
-    def used(self, repro: ReproResult) -> bool:
-        """True when a checkpoint stage ran (the experiment is then this chain)."""
-        return bool(self.commits) or any(a in self.addresses for a in repro.ran)
-
-    def finish(self, repro: ReproResult, result: ExpRunResult) -> None:
-        """The wrap-up checkpoint (when the workspace changed since the last), into ``result``."""
-        with self._lock:
-            ran = dict.fromkeys([*self._ran, *repro.ran, *repro.restored])
-            tree = self._tree(ran)
-            last = self._last_tree or self.git.tree_of(self.tip)
-            if tree != last:
-                self._append(tree)
-            result.exp_hash = exp_hash(self.repo, self._load_index(), list(ran))
-            result.checkpoints = list(self.commits)
-            result.name, result.sha = self.name, self.tip
-            if self.commits:
-                result.ref, result.identical_to = self.ref, None
-            else:  # nothing new since the checkpoint resumed (or the baseline)
-                result.ref = None
-                plan = self.plan
-                result.identical_to = plan.name or (
-                    BASELINE if self.tip == plan.baseline else self.tip[:7]
-                )
-
-    # --- recording ---------------------------------------------------------------------
-
-    def _load_index(self) -> Index:
-        if self._index is None:
-            self._index = Index.load(self.repo)  # the pipeline cannot change mid-run
-        return self._index
-
-    def _tree(self, ran: Iterable[str]) -> str:
-        paths = paths_to_track(self.repo, self._load_index(), ran, exclude=self.exclude)
-        return self.work_git.workspace_tree(add_paths=_git_paths(self.work_git, self.repo, paths))
-
-    def _append(self, tree: str) -> None:
-        index = self._load_index()
-        message = self.message or default_message(exp_hash(self.repo, index, list(self._ran)))
-        sha = self.git.commit_tree(tree, [self.tip], message)
-        if self.ref is None:
-            self.name, self.ref = claim_ref(
-                self.git,
-                baseline=self.plan.baseline,
-                name=self.name,
-                explicit=self.explicit,
-                force=self.force,
-                sha=sha,
-            )
-        else:
-            self.git.update_ref(self.ref, sha, old=self.tip)
-        self.tip = sha
-        self._last_tree = tree
-        self.commits.append(sha)
-        if self.plan.marker:
-            self.git.update_ref(EXEC_CHECKPOINT, sha)

@@ -687,6 +687,63 @@ class Git:
         out = self.run("for-each-ref", "--format=%(refname)", f"--contains={sha}", prefix)
         return out.split()
 
+    def update_refs(self, updates: Sequence[tuple[str, str, str | None]]) -> None:
+        """``(ref, new sha, expected old sha or None)`` updates as one atomic transaction."""
+        # "update REF NEW [OLD]": an empty OLD would mean "must not exist".
+        lines = "".join(
+            f"update {ref} {new}{'' if old is None else ' ' + old}\n" for ref, new, old in updates
+        )
+        self.run("update-ref", "--stdin", input=lines.encode())
+
+    def write_blobs(self, paths: Sequence[str]) -> dict[str, str]:
+        """Store the current content of files ``paths`` as blobs; path -> blob sha."""
+        if not paths:
+            return {}
+        spec = "".join(f"{p}\n" for p in paths).encode()
+        out = self.run("hash-object", "-w", "--stdin-paths", input=spec)
+        return dict(zip(paths, out.split(), strict=True))
+
+    def ignored(self, paths: Sequence[str]) -> set[str]:
+        """The ``paths`` Git ignores (``.gitignore`` and friends)."""
+        if not paths:
+            return set()
+        spec = "".join(f"{p}\0" for p in paths).encode()
+        out = self.run("check-ignore", "-z", "--stdin", input=spec, check=False)
+        return {p for p in out.split("\0") if p}
+
+    def index_tree(
+        self,
+        index: Path,
+        *,
+        add_paths: Sequence[str] = (),
+        blobs: Mapping[str, tuple[str, str]] | None = None,
+        fresh: bool = False,
+    ) -> str:
+        """:meth:`workspace_tree` through a scratch index file the caller keeps.
+
+        ``fresh`` starts it from the real index plus every tracked file's current
+        content; later calls only re-add ``add_paths`` (existing, not ignored), so a
+        series of trees of a changing workspace costs two git calls each. ``blobs``
+        (path -> (mode, blob sha), see :meth:`write_blobs`) are put in as they are.
+        """
+        env = {"GIT_INDEX_FILE": str(index)}
+        if fresh:
+            real = self.git_dir / "index"
+            index.parent.mkdir(parents=True, exist_ok=True)
+            index.unlink(missing_ok=True)
+            if real.exists():
+                shutil.copy2(real, index)  # its mtime too: see temporary_index
+            self.run("add", "-u", "--", ".", env=env)
+        existing = [p for p in add_paths if os.path.lexists(self.root / p)]
+        if existing:
+            spec = "".join(f"{p}\0" for p in existing).encode()
+            args = ("add", "--ignore-errors", "--pathspec-from-file=-", "--pathspec-file-nul")
+            self.run(*args, input=spec, env=env, check=False)
+        if blobs:
+            info = "".join(f"{mode} {sha}\t{path}\0" for path, (mode, sha) in blobs.items())
+            self.run("update-index", "-z", "--add", "--index-info", input=info.encode(), env=env)
+        return self.run("write-tree", env=env).strip()
+
 
 def _blob_sha(data: bytes) -> str:
     """The sha Git gives a blob with ``data``."""

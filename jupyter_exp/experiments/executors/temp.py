@@ -135,7 +135,11 @@ def _run(
 
     # Checkpoint stages start over here unless job.checkpoints names where to resume.
     recorder = start_checkpoints(work, work_git, git, job, temp=True, exclude=copies)
-    repro = reproduce(work, recorder.options(job.options) if recorder else job.options, sink)
+    try:
+        repro = reproduce(work, recorder.options(job.options) if recorder else job.options, sink)
+    finally:
+        if recorder is not None:
+            recorder.drain()  # before the worktree goes: every checkpoint answered is kept
     result = ExpRunResult(name=job.name, baseline=job.baseline, repro=repro, temp=True)
     if job.options.dry:
         return result

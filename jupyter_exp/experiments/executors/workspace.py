@@ -45,7 +45,11 @@ def run_in_workspace(repo: Repo, git: Git, job: ExpJob, on_event: EventSink) -> 
         changed = apply_overrides(repo, list(job.overrides)) if job.overrides else []
         recorder = start_checkpoints(repo, git, git, job, temp=False)
     options = recorder.options(job.options) if recorder else job.options
-    repro = reproduce(repo, options, on_event)
+    try:
+        repro = reproduce(repo, options, on_event)
+    finally:
+        if recorder is not None:
+            recorder.drain()  # every checkpoint answered is recorded, however the run ended
     result = ExpRunResult(name=job.name, baseline=job.baseline, repro=repro, changed_files=changed)
     if recorder is not None and recorder.used(repro):
         with repo.lock(timeout=_RECORD_LOCK_TIMEOUT):
