@@ -34,15 +34,14 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from results_file import write_section
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
 from jupyter_exp.experiments.refs import ExpRef  # noqa: E402
 from jupyter_exp.git import Git  # noqa: E402
-
-SECTION_START = "<!-- bench_exp_show: start -->"
-SECTION_END = "<!-- bench_exp_show: end -->"
 
 PARAMS = """\
 train:
@@ -280,19 +279,6 @@ def render(results: dict[int, dict], info: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def append_section(path: Path, section: str) -> None:
-    """Put ``section`` between our markers in ``path``, keeping everything else."""
-    text = path.read_text() if path.exists() else ""
-    block = f"{SECTION_START}\n{section}{SECTION_END}\n"
-    if SECTION_START in text and SECTION_END in text:
-        before, rest = text.split(SECTION_START, 1)
-        after = rest.split(SECTION_END, 1)[1].lstrip("\n")
-        text = before + block + after
-    else:
-        text = (text.rstrip("\n") + "\n\n" if text else "") + block
-    path.write_text(text)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--counts", type=int, nargs="+", default=[30, 300])
@@ -336,7 +322,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         }
     report = render(results, info)
     print(report)
-    append_section(args.out, report)
+    write_section(args.out, "bench_exp_show", report)
     print(f"appended to {args.out}")
     return 0
 

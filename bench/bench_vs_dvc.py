@@ -27,6 +27,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from results_file import write_section
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 
@@ -426,7 +428,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         }
     report = render(dvc_times, our_times, md5, info, args.repeats, label)
     print(report)
-    args.out.write_text(report)
+    write_section(args.out, "bench_vs_dvc", report)
     print(f"written to {args.out}")
     return 0
 
