@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import subprocess
 from pathlib import Path
 
@@ -77,23 +76,31 @@ def test_demo_command_end_to_end(tmp_path: Path) -> None:
     out = done.stdout
     assert f"Created the demo project in {target.resolve()}" in out
 
-    first, second = out.split("$ jupyter exp repro\n")[1:3]
+    baseline = out.split("$ jupyter exp repro\n")[1]
     for stage in ("prepare", "train", "evaluate"):
-        assert f"Running stage '{stage}':" in first
-    # Only the stages that use train.lr run again.
-    assert "Stage 'prepare' didn't change, skipping" in second
-    assert "Running stage 'prepare':" not in second
-    assert "Running stage 'train':" in second and "Running stage 'evaluate':" in second
-    assert "\t\t\tmodified:           train.lr" in out
+        assert f"Running stage '{stage}':" in baseline
+    # Each experiment re-runs only the stages that use train.lr.
+    for name, override in (("lr-0.5", "train.lr=0.5"), ("lr-0.01", "train.lr=0.01")):
+        run = out.split(f"$ jupyter exp run -S {override} -n {name}\n")[1].split("$ ")[0]
+        assert "Stage 'prepare' didn't change, skipping" in run
+        assert "Running stage 'prepare':" not in run
+        assert "Running stage 'train':" in run and "Running stage 'evaluate':" in run
+        assert f"Ran experiment(s): {name}" in run
 
-    table = out.split("$ compare metrics\n")[1]
-    header = table.splitlines()[0]
-    assert re.match(r"metric\s+train\.lr=0\.05\s+train\.lr=0\.5$", header)
-    accuracy = re.search(r"^test\.accuracy\s+([\d.]+)\s+([\d.]+)$", table, re.M)
-    assert accuracy and float(accuracy[2]) > float(accuracy[1])
+    # exp show compares the baseline and both experiments, with their params and metrics.
+    table = out.split("$ jupyter exp show\n")[1].split("The demo project is in")[0]
+    lr05 = next(line for line in table.splitlines() if "[lr-0.5]" in line)
+    lr001 = next(line for line in table.splitlines() if "[lr-0.01]" in line)
+    assert "Success" in lr05 and "Success" in lr001
+    assert " 0.5 " in lr05 and " 0.01 " in lr001
+    assert "0.83" in lr05  # the larger learning rate gives the better test accuracy
+
+    refs = git(target, "for-each-ref", "--format=%(refname)", "refs/exps/")
+    assert sorted(ref.rsplit("/", 1)[1] for ref in refs.split()) == ["lr-0.01", "lr-0.5"]
 
     # The workspace is consistent: nothing left to run, baseline committed to Git.
     assert run_cli(target, "status").stdout == "Data and pipelines are up to date.\n"
+    assert "lr: 0.01" in (target / "params.yaml").read_text()  # the last experiment
     assert "Baseline" in git(target, "log", "--oneline")
     again = run_cli(target, "repro")
     assert again.stdout.endswith("Data and pipelines are up to date.\n")

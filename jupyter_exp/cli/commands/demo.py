@@ -1,9 +1,10 @@
 """``jupyter exp demo``: build the demo project and walk through it.
 
 The walk-through is a list of small steps sharing a :class:`Demo` state, each printing
-the command it stands for (``$ jupyter exp repro``) and then its real output. When
-experiments arrive, "change a param and repro" becomes an ``exp run -S`` step and the
-metrics comparison an ``exp show`` step, without touching the others.
+the command it stands for (``$ jupyter exp run -S train.lr=0.5``) and then its real
+output: the baseline pipeline runs and is committed, two experiments with other
+learning rates run (only the stages the param feeds re-run), and ``exp show`` compares
+them.
 """
 
 from __future__ import annotations
@@ -12,18 +13,18 @@ import argparse
 import os
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from ..render import UI, ReproRenderer, format_status
+from ..render import UI, ReproRenderer
 from . import Subparsers, add_command, open_project
 
 if TYPE_CHECKING:
     from ...api import Project
 
-# The one change the demo makes: a larger learning rate, so only train and evaluate rerun.
-CHANGED_PARAM = ("train.lr", 0.5)
+# The experiments the demo runs: other learning rates, so only train and evaluate rerun.
+EXPERIMENTS = (("lr-0.5", "train.lr=0.5"), ("lr-0.01", "train.lr=0.01"))
 
 
 def register(subparsers: Subparsers, parents: Sequence[argparse.ArgumentParser]) -> None:
@@ -32,11 +33,12 @@ def register(subparsers: Subparsers, parents: Sequence[argparse.ArgumentParser])
         subparsers,
         parents,
         "demo",
-        help="Create a small ML demo project and run its pipeline.",
+        help="Create a small ML demo project, run experiments on it and compare them.",
         description=(
             "Create a small ML demo project (a Git repository with a prepare -> train ->\n"
-            "evaluate pipeline in dvc.yaml), reproduce it, change a param, reproduce\n"
-            "again (only the affected stages run) and compare the metrics."
+            "evaluate pipeline in dvc.yaml), run and commit the baseline, run two\n"
+            "experiments with other learning rates (only the affected stages run) and\n"
+            "compare them with `exp show`."
         ),
         run=run,
     )
@@ -55,7 +57,6 @@ class Demo:
     ui: UI
     root: Path
     project: Project
-    metrics: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def command(self, text: str) -> None:
         """Announce the command a step stands for."""
@@ -75,11 +76,8 @@ def show_pipeline(demo: Demo) -> None:
 
 def run_baseline(demo: Demo) -> None:
     """First run: every stage executes."""
-    from ...demo import read_metrics
-
     demo.command("jupyter exp repro")
     demo.repro()
-    demo.metrics[_label(demo)] = read_metrics(demo.root)
 
 
 def commit_baseline(demo: Demo) -> None:
@@ -91,36 +89,23 @@ def commit_baseline(demo: Demo) -> None:
     demo.ui.write(f"Committed {sha[:7]}: Baseline run of the demo pipeline")
 
 
-def change_param(demo: Demo) -> None:
-    """Edit params.yaml: only the stages that use the param become stale."""
-    from ...demo import set_param
-
-    key, value = CHANGED_PARAM
-    previous = set_param(demo.root, key, value)
-    demo.command(f"edit params.yaml: {key}: {previous} -> {value}")
-
-
-def show_status(demo: Demo) -> None:
-    """What changed since the last run."""
-    demo.command("jupyter exp status")
-    for line in format_status(demo.project.status()):
-        demo.ui.write(line)
+def run_experiments(demo: Demo) -> None:
+    """``exp run -S``: each experiment re-runs what its param feeds and becomes a Git ref."""
+    for name, override in EXPERIMENTS:
+        demo.command(f"jupyter exp run -S {override} -n {name}")
+        result = demo.project.exp_run(params=[override], name=name, on_event=ReproRenderer(demo.ui))
+        demo.ui.write(f"Ran experiment(s): {result.name}")
 
 
-def rerun(demo: Demo) -> None:
-    """Second run: prepare is skipped, train and evaluate run."""
-    from ...demo import read_metrics
+def show_experiments(demo: Demo) -> None:
+    """``exp show``: the baseline and every experiment, params and metrics side by side."""
+    from ..show_render import DEFAULT_PRECISION, render_terminal
 
-    demo.command("jupyter exp repro")
-    demo.repro()
-    demo.metrics[_label(demo)] = read_metrics(demo.root)
-
-
-def compare_metrics(demo: Demo) -> None:
-    """Metrics of every recorded run side by side."""
-    demo.command("compare metrics")
-    for line in metrics_table(demo.metrics):
-        demo.ui.write(line)
+    demo.command("jupyter exp show")
+    # The demo hides its dependency hashes so the comparison fits a terminal.
+    table = demo.project.exp_show_table(drop=["Created$", r"^(data|src)/", r"^model\.json$"])
+    if not demo.ui.quiet:
+        render_terminal(table, demo.ui, DEFAULT_PRECISION, pager=False)
 
 
 def next_steps(demo: Demo) -> None:
@@ -129,8 +114,9 @@ def next_steps(demo: Demo) -> None:
     demo.ui.write(f"The demo project is in {demo.root}. Try:", style="bold")
     for hint in (
         f"cd {demo.root}",
-        "jupyter exp status",
-        "jupyter exp repro --force train",
+        "jupyter exp show --sort-by test.accuracy --sort-order desc",
+        "jupyter exp diff lr-0.01 lr-0.5",
+        "jupyter exp apply lr-0.5",
         "jupyter exp dag --mermaid",
     ):
         demo.ui.write(f"  {hint}")
@@ -140,41 +126,10 @@ STEPS: tuple[Callable[[Demo], None], ...] = (
     show_pipeline,
     run_baseline,
     commit_baseline,
-    change_param,
-    show_status,
-    rerun,
-    compare_metrics,
+    run_experiments,
+    show_experiments,
     next_steps,
 )
-
-
-def _label(demo: Demo) -> str:
-    from ...core.yamlio import load_yaml
-
-    path = demo.root / "params.yaml"
-    params: dict[str, Any] = load_yaml(path.read_text(), str(path)) or {}
-    key = CHANGED_PARAM[0]
-    section, _, name = key.partition(".")
-    return f"{key}={params.get(section, {}).get(name)}"
-
-
-def metrics_table(runs: dict[str, dict[str, float]]) -> list[str]:
-    """A plain-text table: one row per metric, one column per run."""
-    names = list(dict.fromkeys(name for values in runs.values() for name in values))
-    header = ["metric", *runs]
-    rows = [[name, *(_number(values.get(name)) for values in runs.values())] for name in names]
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    return [
-        "  ".join(
-            cell.ljust(w) if i == 0 else cell.rjust(w)
-            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
-        )
-        for row in [header, *rows]
-    ]
-
-
-def _number(value: float | None) -> str:
-    return "-" if value is None else f"{value:g}"
 
 
 def run(args: argparse.Namespace, ui: UI) -> int:
