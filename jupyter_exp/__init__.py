@@ -35,3 +35,17 @@ def __getattr__(name: str) -> Any:
     from importlib import import_module
 
     return getattr(import_module(f".{module}", __name__), name)
+
+
+def load_ipython_extension(ip: Any) -> None:
+    """``%load_ext jupyter_exp``: register the ``%exp_*`` magics (imported only now)."""
+    from .ipython import load_ipython_extension as load
+
+    load(ip)
+
+
+def unload_ipython_extension(ip: Any) -> None:
+    """``%unload_ext jupyter_exp``: remove the magics."""
+    from .ipython import unload_ipython_extension as unload
+
+    unload(ip)

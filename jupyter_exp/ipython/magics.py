@@ -1,0 +1,475 @@
+"""IPython magics: ``%exp_run``, ``%exp_show`` and the other ``jupyter exp`` verbs.
+
+Each magic parses its line with IPython's ``magic_arguments`` (so ``%exp_run?`` shows
+the flags), calls :class:`jupyter_exp.Project` for the project containing the kernel's
+working directory, and displays or returns what comes back. A
+:class:`~jupyter_exp.errors.JupyterExpError` becomes a one-line ``UsageError`` with the
+message the CLI prints: no traceback from our code for a user's mistake.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments
+from IPython.utils.process import arg_split
+
+from ..errors import JupyterExpError
+
+if TYPE_CHECKING:
+    import argparse
+
+    from ..api import Project
+
+__all__ = ["ExperimentMagics"]
+
+F = Callable[..., Any]
+
+# `jupyter exp repro`'s flags, shared by %exp_run (as `dvc exp run` shares them).
+_REPRO_FLAGS = (
+    ("-f", "--force", "Reproduce even if dependencies were not changed."),
+    ("-i", "--interactive", "Ask for confirmation before reproducing each stage."),
+    ("-s", "--single-item", "Reproduce only single data item without recursive check."),
+    ("-p", "--pipeline", "Reproduce the whole pipeline that the targets belong to."),
+    ("-P", "--all-pipelines", "Reproduce all pipelines in the repo."),
+    ("-R", "--recursive", "Reproduce all stages in the specified directory."),
+    (None, "--downstream", "Start from the specified stages when reproducing pipelines."),
+    (None, "--force-downstream", "Reproduce all descendants of a changed stage."),
+    (None, "--allow-missing", "Skip stages with missing data but no other changes."),
+    (None, "--dry", "Only print the commands that would be executed."),
+    ("-k", "--keep-going", "Continue executing, skipping stages depending on failed ones."),
+    (None, "--ignore-errors", "Ignore errors from stages."),
+)
+
+
+def _arguments(*specs: tuple[tuple[str, ...], dict[str, Any]]) -> Callable[[F], F]:
+    """Apply several ``@argument`` decorators (in the order given, as help shows them)."""
+
+    def decorate(func: F) -> F:
+        for names, kwargs in reversed(specs):
+            func = argument(*names, **kwargs)(func)
+        return func
+
+    return decorate
+
+
+def _flag(*names: str, help: str) -> tuple[tuple[str, ...], dict[str, Any]]:
+    return names, {"action": "store_true", "default": False, "help": help}
+
+
+def _repro_flags() -> Callable[[F], F]:
+    return _arguments(
+        *(_flag(*[n for n in (short, long) if n], help=text) for short, long, text in _REPRO_FLAGS)
+    )
+
+
+def _rev_selection(verb: str) -> Callable[[F], F]:
+    """``-A/--all-commits``, ``--rev``, ``-n/--num`` as ``jupyter exp show/remove/push``."""
+    return _arguments(
+        _flag("-A", "--all-commits", help=f"{verb} experiments of every commit."),
+        (
+            ("--rev",),
+            {"action": "append", "default": None, "metavar": "COMMIT", "help": "Baseline(s)."},
+        ),
+        (
+            ("-n", "--num"),
+            {"type": int, "default": 1, "metavar": "NUM", "help": "First-parent commits back."},
+        ),
+    )
+
+
+def _user_errors(func: F) -> F:
+    """Our errors become one-line ``UsageError``s (IPython prints them without traceback)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except JupyterExpError as error:
+            raise UsageError(str(error)) from None
+
+    return wrapper
+
+
+def _parse(magic: F, line: str) -> argparse.Namespace:
+    """Parse ``line`` with shell quoting (``-S 'msg=a b'``); a bad option is a ``UsageError``.
+
+    magic_arguments' own ``parse_argstring`` keeps the quotes in the values.
+    """
+    return magic.parser.parse_args(arg_split(line, posix=True))
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
+@magics_class
+class ExperimentMagics(Magics):
+    """``%exp_*`` magics over :class:`jupyter_exp.Project` (the kernel's cwd project)."""
+
+    def project(self, on_event: Any = None) -> Project:
+        """The project containing the current working directory."""
+        from ..api import Project
+
+        return Project(os.getcwd(), on_event=on_event)
+
+    # --- exp run -------------------------------------------------------------------------
+
+    @magic_arguments()
+    @argument("targets", nargs="*", metavar="TARGET", help="Stages to run (default: all).")
+    @_repro_flags()
+    @argument(
+        "-S",
+        "--set-param",
+        action="append",
+        default=[],
+        metavar="[<filename>:]<override>",
+        help="Set a param (key=value, +key=value, ~key); repeatable. -S lr=$lr uses a variable.",
+    )
+    @argument("-n", "--name", default=None, help="Name of the experiment.")
+    @argument("-m", "--message", default=None, help="Commit message.")
+    @argument("--temp", action="store_true", help="Run in a temporary worktree.")
+    @argument(
+        "-C",
+        "--copy-paths",
+        action="append",
+        default=[],
+        metavar="<path>",
+        help="Untracked path to copy into the temporary worktree (--temp, --queue).",
+    )
+    @argument("--queue", action="store_true", help="Queue the experiment instead of running it.")
+    @argument("--run-all", action="store_true", help="Run every queued experiment and wait.")
+    @argument("-j", "--jobs", type=int, default=1, help="Queued experiments run at once.")
+    @argument("--reset", action="store_true", help="Checkpoint stages start over.")
+    @argument("-r", "--rev", default=None, help="Checkpoint a --temp run continues from.")
+    @argument("--no-run-cache", action="store_true", help="Never restore from the run-cache.")
+    @line_magic
+    @_user_errors
+    def exp_run(self, line: str) -> Any:
+        """Run an experiment (``jupyter exp run``); stage output streams into the cell.
+
+        Returns a summary (name, changed params, metrics) that displays as the cell's
+        result; ``--queue``/``--run-all`` return the queue entries.
+        """
+        from .display import QueueSummary, RunSummary
+        from .events import CellProgress
+
+        args = _parse(self.exp_run, line)
+        sink = CellProgress()
+        options: dict[str, Any] = {
+            name.lstrip("-").replace("-", "_"): getattr(args, name.lstrip("-").replace("-", "_"))
+            for _short, name, _text in _REPRO_FLAGS
+        }
+        options["interactive"] = _confirm if args.interactive else None
+        project = self.project()
+        if args.queue or args.run_all:
+            entries: list[Any] = []
+            if args.queue:
+                entries = project.exp_run(
+                    args.targets,
+                    params=args.set_param,
+                    name=args.name,
+                    message=args.message,
+                    copy_paths=args.copy_paths,
+                    queue=True,
+                    rev=args.rev,
+                    run_cache=not args.no_run_cache,
+                    **options,
+                )
+                if not args.run_all:
+                    return QueueSummary(entries, f"Queued {len(entries)} experiment(s).")
+            finished = project.exp_run(run_all=True, jobs=args.jobs, on_event=sink)
+            return QueueSummary(finished, "Queue run finished.")
+        result = project.exp_run(
+            args.targets,
+            params=args.set_param,
+            name=args.name,
+            message=args.message,
+            temp=args.temp,
+            copy_paths=args.copy_paths,
+            reset=args.reset,
+            rev=args.rev,
+            run_cache=not args.no_run_cache,
+            on_event=sink,
+            **options,
+        )
+        return RunSummary(result, dry=args.dry)
+
+    # --- exp show ------------------------------------------------------------------------
+
+    @magic_arguments()
+    @_rev_selection("Show")
+    @argument("-a", "--all-branches", action="store_true", help="Experiments of every branch.")
+    @argument("-T", "--all-tags", action="store_true", help="Experiments of tags.")
+    @argument("--only-changed", action="store_true", help="Only columns that differ.")
+    @argument("--include-metrics", action="append", default=[], metavar="GLOBS")
+    @argument("--exclude-metrics", action="append", default=[], metavar="GLOBS")
+    @argument("--include-params", action="append", default=[], metavar="GLOBS")
+    @argument("--exclude-params", action="append", default=[], metavar="GLOBS")
+    @argument("--drop", action="append", default=[], metavar="REGEX", help="Columns to hide.")
+    @argument("--keep", action="append", default=[], metavar="REGEX", help="Columns to keep.")
+    @argument("--param-deps", action="store_true", help="Only params stages depend on.")
+    @argument("--sort-by", default=None, metavar="METRIC_OR_PARAM", help="Sort by this column.")
+    @argument("--sort-order", choices=("asc", "desc"), default="asc", help="Sort order.")
+    @argument("--sha", action="store_true", help="Commit shas instead of branch/tag names.")
+    @argument("--hide-failed", action="store_true", help="Hide failed experiments.")
+    @argument("--hide-queued", action="store_true", help="Hide queued experiments.")
+    @argument("--hide-workspace", action="store_true", help="Hide the workspace row.")
+    @argument("--no-timestamp", action="store_true", help="Leave the Created column out.")
+    @argument("-f", "--force", action="store_true", help="Accepted for DVC (nothing cached).")
+    @line_magic
+    @_user_errors
+    def exp_show(self, line: str) -> Any:
+        """Experiments as a DataFrame (``jupyter exp show``), displayed styled.
+
+        ``df = %exp_show --sort-by acc`` keeps it; metrics are grouped apart from params,
+        the best value of each metric is highlighted, queued/running/failed rows marked.
+        """
+        from .display import show_frame
+
+        args = _parse(self.exp_show, line)
+        table = self.project().exp_show_table(
+            revs=args.rev,
+            num=args.num,
+            param_deps=args.param_deps,
+            all_branches=args.all_branches,
+            all_tags=args.all_tags,
+            all_commits=args.all_commits,
+            hide_workspace=args.hide_workspace,
+            hide_queued=args.hide_queued,
+            hide_failed=args.hide_failed,
+            sha_only=args.sha,
+            include_metrics=args.include_metrics,
+            exclude_metrics=args.exclude_metrics,
+            include_params=args.include_params,
+            exclude_params=args.exclude_params,
+            keep=args.keep,
+            drop=[*args.drop, *(["Created$"] if args.no_timestamp else [])],
+            only_changed=args.only_changed,
+            sort_by=args.sort_by,
+            sort_order=args.sort_order,
+        )
+        return show_frame(table)
+
+    # --- exp diff, apply, branch, remove, save -------------------------------------------
+
+    @magic_arguments()
+    @argument("a", nargs="?", default=None, help="Old revision or experiment (default HEAD).")
+    @argument("b", nargs="?", default=None, help="New revision or experiment (workspace).")
+    @argument("--all", action="store_true", help="Keep unchanged values too.")
+    @argument("--param-deps", action="store_true", help="Only params stages depend on.")
+    @line_magic
+    @_user_errors
+    def exp_diff(self, line: str) -> Any:
+        """What differs between two experiments/revisions, as a DataFrame (one row per change)."""
+        args = _parse(self.exp_diff, line)
+        diff = self.project().exp_diff(args.a, args.b, all=args.all, param_deps=args.param_deps)
+        return diff.to_dataframe()
+
+    @magic_arguments()
+    @argument("experiment", help="Experiment name, ref or commit.")
+    @argument("--force", action="store_true", help="Overwrite conflicting uncommitted changes.")
+    @line_magic
+    @_user_errors
+    def exp_apply(self, line: str) -> None:
+        """Put an experiment's files and outputs into the workspace (``jupyter exp apply``)."""
+        args = _parse(self.exp_apply, line)
+        result = self.project().exp_apply(args.experiment, force=args.force)
+        _say(f"Changes for experiment '{result.name}' have been applied to your workspace.")
+
+    @magic_arguments()
+    @argument("experiment", help="Experiment name, ref or commit.")
+    @argument("branch", nargs="?", default=None, help="Branch name (default <name>-branch).")
+    @line_magic
+    @_user_errors
+    def exp_branch(self, line: str) -> None:
+        """Create a Git branch at an experiment (``jupyter exp branch``)."""
+        args = _parse(self.exp_branch, line)
+        result = self.project().exp_branch(args.experiment, args.branch)
+        _say(
+            f"Git branch '{result.branch}' has been created from experiment '{result.experiment}'."
+        )
+
+    @magic_arguments()
+    @argument("experiments", nargs="*", help="Experiments to remove.")
+    @_rev_selection("Remove")
+    @argument("-g", "--git-remote", default=None, help="Remove them on this Git remote.")
+    @argument("--keep", action="store_true", help="Remove all but the selected experiments.")
+    @line_magic
+    @_user_errors
+    def exp_remove(self, line: str) -> list[str]:
+        """Remove experiments (``jupyter exp remove``); returns the names removed."""
+        args = _parse(self.exp_remove, line)
+        removed = self.project().exp_remove(
+            args.experiments,
+            rev=args.rev or (),
+            num=args.num,
+            all_commits=args.all_commits,
+            git_remote=args.git_remote,
+            keep=args.keep,
+        )
+        _say(f"Removed experiments: {', '.join(removed)}" if removed else "Nothing removed.")
+        return removed
+
+    @magic_arguments()
+    @argument("targets", nargs="*", help="Stages to commit first (default all).")
+    @argument("-n", "--name", default=None, help="Name of the experiment.")
+    @argument("-m", "--message", default=None, help="Commit message.")
+    @argument("-f", "--force", action="store_true", help="Replace an experiment of that name.")
+    @argument("-I", "--include-untracked", action="append", default=[], metavar="PATH")
+    @argument("-R", "--recursive", action="store_true", help="Targets are directories.")
+    @line_magic
+    @_user_errors
+    def exp_save(self, line: str) -> None:
+        """Record the workspace as an experiment without running anything."""
+        args = _parse(self.exp_save, line)
+        result = self.project().exp_save(
+            args.targets,
+            name=args.name,
+            message=args.message,
+            force=args.force,
+            include_untracked=args.include_untracked,
+            recursive=args.recursive,
+        )
+        if result.recorded:
+            _say(f"Experiment has been saved as: {result.name}")
+        else:
+            _say(f"The workspace is identical to '{result.identical_to}': nothing saved.")
+
+    # --- exp push, pull ------------------------------------------------------------------
+
+    @magic_arguments()
+    @argument("git_remote", help="Git remote name or URL.")
+    @argument("experiments", nargs="*", help="Experiments (default: those of HEAD).")
+    @_rev_selection("Push")
+    @argument("-f", "--force", action="store_true", help="Replace diverged remote experiments.")
+    @argument("--no-cache", action="store_true", help="Do not push cached outputs.")
+    @argument("-r", "--remote", default=None, help="DVC remote for the outputs.")
+    @argument("--run-cache", action="store_true", help="Push the run-cache too.")
+    @line_magic
+    @_user_errors
+    def exp_push(self, line: str) -> None:
+        """Push experiments to a Git remote (``jupyter exp push``)."""
+        args = _parse(self.exp_push, line)
+        result = self.project().exp_push(
+            args.git_remote,
+            args.experiments,
+            all_commits=args.all_commits,
+            rev=args.rev or (),
+            num=args.num,
+            force=args.force,
+            push_cache=not args.no_cache,
+            dvc_remote=args.remote,
+            run_cache=args.run_cache,
+        )
+        _say(_transfer_line("Pushed", result.pushed, result.up_to_date, result.diverged))
+
+    @magic_arguments()
+    @argument("git_remote", help="Git remote name or URL.")
+    @argument("experiments", nargs="*", help="Experiments (default: those of HEAD).")
+    @_rev_selection("Pull")
+    @argument("-f", "--force", action="store_true", help="Replace diverged local experiments.")
+    @argument("--no-cache", action="store_true", help="Do not fetch cached outputs.")
+    @argument("-r", "--remote", default=None, help="DVC remote for the outputs.")
+    @argument("--run-cache", action="store_true", help="Pull the run-cache too.")
+    @line_magic
+    @_user_errors
+    def exp_pull(self, line: str) -> None:
+        """Fetch experiments from a Git remote (``jupyter exp pull``)."""
+        args = _parse(self.exp_pull, line)
+        result = self.project().exp_pull(
+            args.git_remote,
+            args.experiments,
+            all_commits=args.all_commits,
+            rev=args.rev or (),
+            num=args.num,
+            force=args.force,
+            pull_cache=not args.no_cache,
+            dvc_remote=args.remote,
+            run_cache=args.run_cache,
+        )
+        _say(_transfer_line("Pulled", result.pulled, result.up_to_date, result.diverged))
+
+    # --- exp queue -----------------------------------------------------------------------
+
+    @magic_arguments()
+    @argument(
+        "verb", choices=("start", "status", "logs", "stop", "kill", "remove"), help="What to do."
+    )
+    @argument("names", nargs="*", help="Experiment names or task ids (logs, kill, remove).")
+    @argument("-j", "--jobs", type=int, default=1, help="start: experiments run at once.")
+    @argument("--scheduler", default=None, help="start: a Dask scheduler tcp://HOST:PORT.")
+    @argument("--cluster", choices=("local",), default=None, help="start: a Dask LocalCluster.")
+    @argument("--retry-failed", action="store_true", help="start: requeue failed entries.")
+    @argument("-f", "--follow", action="store_true", help="logs: until the experiment ends.")
+    @argument("--kill", action="store_true", help="stop: also stop running experiments.")
+    @argument("--all", action="store_true", help="remove: every entry not running.")
+    @argument("--queued", action="store_true", help="remove: entries still waiting.")
+    @argument("--success", action="store_true", help="remove: entries that succeeded.")
+    @argument("--failed", action="store_true", help="remove: entries that failed.")
+    @line_magic
+    @_user_errors
+    def exp_queue(self, line: str) -> Any:
+        """The experiment queue: ``start``, ``status``, ``logs``, ``stop``, ``kill``, ``remove``."""
+        from .display import QueueSummary
+
+        args = _parse(self.exp_queue, line)
+        project = self.project()
+        if args.verb == "start":
+            started = project.queue_start(
+                args.jobs,
+                scheduler=args.scheduler,
+                cluster=args.cluster,
+                retry_failed=args.retry_failed,
+            )
+            for worker in started:
+                _say(f"Started worker '{worker.id}' (pid {worker.pid}).")
+            if not started:
+                _say("No experiment to run (or enough workers running already).")
+            return None
+        if args.verb == "status":
+            status = project.queue_status()
+            title = f"Worker status: {status.active} active, {status.idle} idle"
+            return QueueSummary(status.entries, title)
+        if args.verb == "logs":
+            if len(args.names) != 1:
+                raise UsageError("%exp_queue logs takes one experiment name")
+            chunks = project.queue_logs(args.names[0], follow=args.follow)
+            for text in [chunks] if isinstance(chunks, str) else chunks:
+                print(text, end="", flush=True)
+            return None
+        if args.verb == "stop":
+            stopping = project.queue_stop(kill=args.kill)
+            _say("Workers will take no new experiment.")
+            for entry in stopping:
+                _say(f"Stopping experiment '{entry.name}'.")
+            return None
+        if args.verb == "kill":
+            for entry in project.queue_kill(args.names):
+                _say(f"Stopping experiment '{entry.name}' ({entry.short}).")
+            return None
+        removed = project.queue_remove(
+            args.names, all=args.all, queued=args.queued, success=args.success, failed=args.failed
+        )
+        _say("Removed: " + ", ".join(e.name for e in removed) if removed else "Nothing removed.")
+        return None
+
+
+def _confirm(address: str) -> bool:
+    """``-i``: ask in the cell (the kernel forwards ``input`` to the front end)."""
+    answer = input(f"Going to reproduce stage: '{address}'. Are you sure you want to continue? ")
+    return answer.strip().lower() in ("y", "yes")
+
+
+def _transfer_line(verb: str, done: list[str], same: list[str], diverged: list[str]) -> str:
+    parts = [f"{verb}: {', '.join(done)}" if done else f"{verb}: nothing"]
+    if same:
+        parts.append(f"up to date: {', '.join(same)}")
+    if diverged:
+        parts.append(f"diverged (use -f): {', '.join(diverged)}")
+    return "; ".join(parts)
