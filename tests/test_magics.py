@@ -57,6 +57,12 @@ def test_help_lists_the_cli_flags(ip: Any) -> None:
     assert ip.find_line_magic("exp_push") and ip.find_line_magic("exp_pull")
 
 
+def test_question_mark_shows_help(ip: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_cell(ip, "%exp_run?") is None
+    out = capsys.readouterr().out
+    assert "--set-param" in out and "--run-all" in out and "%exp_run [-f]" in out
+
+
 def test_unload_removes_the_magics(ip: Any) -> None:
     ip.run_line_magic("unload_ext", "jupyter_exp")
     assert ip.find_line_magic("exp_run") is None
