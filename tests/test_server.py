@@ -1,0 +1,302 @@
+"""The Jupyter Server extension on a real jupyter_server (pytest-jupyter's fixtures).
+
+Every request goes through the server's HTTP stack: authentication, the authorization
+hook, XSRF for POSTs without a token, our JSON errors, and the project found from a
+``path`` relative to the server's root dir.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from conftest import git, write_tree
+from exp_project import FILES, exp_refs
+from tornado.web import HTTPError
+
+from jupyter_exp.errors import NotInRepositoryError
+from jupyter_exp.server import _jupyter_server_extension_points
+from jupyter_exp.server.openapi import openapi_text
+from jupyter_exp.server.paths import project_for, resolve_path
+
+pytest_plugins = ["pytest_jupyter.jupyter_server"]
+
+API = ("jupyter-exp", "api")
+
+
+@pytest.fixture
+def jp_server_config() -> dict[str, Any]:
+    """Enable our extension (and nothing else) in the test server."""
+    return {"ServerApp": {"jpserver_extensions": {"jupyter_exp.server": True}}}
+
+
+@pytest.fixture
+def project_dir(jp_root_dir: Path) -> Path:
+    """The two-stage experiment project at ``<root>/proj``, committed."""
+    root = jp_root_dir / "proj"
+    root.mkdir()
+    git(root, "init", "-q")
+    write_tree(root, FILES)
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "initial")
+    return root
+
+
+@pytest.fixture
+def api(jp_fetch):
+    """``await api("GET"|"POST", "endpoint", params=..., body=...)`` -> (status, JSON)."""
+
+    async def call(
+        method: str, endpoint: str, *, params: dict[str, Any] | None = None, body: Any = None
+    ) -> tuple[int, Any]:
+        kwargs: dict[str, Any] = {"method": method, "raise_error": False}
+        if params:
+            kwargs["params"] = params
+        if method == "POST":
+            kwargs["body"] = body if isinstance(body, (str, bytes)) else json.dumps(body or {})
+        response = await jp_fetch(*API, *endpoint.split("/"), **kwargs)
+        text = response.body.decode()
+        return response.code, json.loads(text) if text else None
+
+    return call
+
+
+async def wait_job(api, job_id: str, timeout: float = 60) -> dict[str, Any]:
+    """Poll ``jobs/{id}`` until the job has ended; return it."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        status, job = await api("GET", f"jobs/{job_id}")
+        assert status == 200, job
+        if job["status"] in ("success", "failed"):
+            return job
+        assert asyncio.get_running_loop().time() < deadline, job
+        await asyncio.sleep(0.05)
+
+
+# --- security ---------------------------------------------------------------------------
+
+
+async def test_requests_without_a_token_are_refused(
+    jp_serverapp, http_server_client, jp_base_url, project_dir: Path
+) -> None:
+    url = jp_base_url + "jupyter-exp/api/"
+    get = await http_server_client.fetch(
+        url + "experiments?" + urlencode({"path": "proj"}), raise_error=False
+    )
+    assert get.code == 403
+    post = await http_server_client.fetch(
+        url + "run", method="POST", body=json.dumps({"path": "proj"}), raise_error=False
+    )
+    assert post.code == 403
+    assert exp_refs(project_dir) == {}  # nothing ran
+
+
+async def test_post_with_a_cookie_but_no_xsrf_token_is_refused(
+    jp_serverapp, http_server_client, jp_base_url, jp_auth_header, project_dir: Path
+) -> None:
+    # A browser session (cookie, no token header) must send the XSRF token on POST.
+    login = await http_server_client.fetch(
+        jp_base_url + "api/status", headers=jp_auth_header, raise_error=False
+    )
+    cookies = "; ".join(c.split(";")[0] for c in login.headers.get_list("Set-Cookie"))
+    assert cookies
+    post = await http_server_client.fetch(
+        jp_base_url + "jupyter-exp/api/run",
+        method="POST",
+        body=json.dumps({"path": "proj"}),
+        headers={"Cookie": cookies},
+        raise_error=False,
+    )
+    assert post.code == 403
+    assert exp_refs(project_dir) == {}
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["..", "../root_dir/proj", "proj/../../x", "/etc", "/", "C:/Windows"],
+)
+async def test_paths_outside_the_root_are_refused(api, project_dir: Path, path: str) -> None:
+    status, body = await api("GET", "experiments", params={"path": path})
+    assert status == 403, body
+    assert body["error"] == "Forbidden" and body["message"]
+
+
+async def test_a_symlink_leaving_the_root_is_refused(
+    api, project_dir: Path, jp_root_dir: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    git(outside, "init", "-q")
+    os.symlink(outside, jp_root_dir / "escape")
+    for path in ("escape", "escape/sub"):
+        status, body = await api("GET", "experiments", params={"path": path})
+        assert status == 403, body
+    status, body = await api("POST", "apply", body={"path": "escape", "experiment": "x"})
+    assert status == 403, body
+
+
+async def test_a_path_outside_any_repository_is_a_404_with_a_message(
+    api, jp_root_dir: Path
+) -> None:
+    (jp_root_dir / "plain").mkdir()
+    status, body = await api("GET", "experiments", params={"path": "plain"})
+    assert status == 404
+    assert body["error"] == "NotInRepositoryError"
+    assert body["message"] == "'plain' is not inside a Git or DVC repository"
+    assert str(jp_root_dir) not in json.dumps(body)  # the server's paths stay private
+    status, body = await api("GET", "experiments", params={"path": "missing/file.txt"})
+    assert status == 404 and "no such file" in body["message"]
+
+
+def test_a_repository_enclosing_the_root_is_not_used(tmp_path: Path) -> None:
+    outer = tmp_path / "outer"
+    (outer / "served" / "sub").mkdir(parents=True)
+    git(outer, "init", "-q")
+    with pytest.raises(NotInRepositoryError) as info:
+        project_for(outer / "served", "sub")
+    assert info.value.path == "sub"
+    assert resolve_path(outer / "served", "") == (outer / "served").resolve()
+    # Tornado strips control characters from query arguments; JSON bodies keep them.
+    with pytest.raises(HTTPError) as refused:
+        resolve_path(outer / "served", "sub/\x00")
+    assert refused.value.status_code == 403
+
+
+# --- bad parameters ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "endpoint", "params", "body", "argument"),
+    [
+        ("GET", "experiments", {"num": "many"}, None, "num"),
+        ("GET", "experiments", {"num": "0"}, None, "num"),
+        ("GET", "experiments", {"all_commits": "perhaps"}, None, "all_commits"),
+        ("GET", "experiments", {"sort_order": "sideways"}, None, "sort_order"),
+        ("GET", "queue/logs", {}, None, "name"),
+        ("GET", "jobs/" + "0" * 32, {"since": "-1"}, None, "since"),
+        ("POST", "run", None, "{not json", None),
+        ("POST", "run", None, "[1, 2]", None),
+        ("POST", "run", None, {"params": "train.lr=1"}, "params"),
+        ("POST", "run", None, {"queue": "yes"}, "queue"),
+        ("POST", "run", None, {"nmae": "typo"}, "nmae"),
+        ("POST", "apply", None, {}, "experiment"),
+        ("POST", "branch", None, {"experiment": 3}, "experiment"),
+        ("POST", "remove", None, {}, "names"),
+        ("POST", "push", None, {"names": ["a"]}, "git_remote"),
+        ("POST", "queue/start", None, {"jobs": 0}, "jobs"),
+        ("POST", "queue/stop", None, {"kill": 1}, "kill"),
+    ],
+)
+async def test_bad_parameters_are_a_400_with_a_message(
+    api, project_dir: Path, method, endpoint, params, body, argument
+) -> None:
+    params = {"path": "proj", **(params or {})}
+    if isinstance(body, dict):
+        body = {"path": "proj", **body}
+    status, answer = await api(method, endpoint, params=params, body=body)
+    assert status == 400, answer
+    assert answer["message"]
+    if argument is not None:
+        assert answer["argument"] == argument, answer
+
+
+async def test_an_unknown_job_or_experiment_is_a_404(api, project_dir: Path) -> None:
+    status, body = await api("GET", "jobs/" + "a" * 32)
+    assert status == 404 and body["message"] == f"no job {'a' * 32!r}"
+    status, body = await api("POST", "apply", body={"path": "proj", "experiment": "nope"})
+    assert status == 404 and body["error"] == "ExperimentNotFoundError", body
+
+
+# --- happy paths ------------------------------------------------------------------------
+
+
+async def test_run_job_then_show_diff_plots_branch_apply_remove(api, project_dir: Path) -> None:
+    status, body = await api(
+        "POST", "run", body={"path": "proj", "params": ["train.lr=0.25"], "name": "lr-a"}
+    )
+    assert status == 202, body
+    job = await wait_job(api, body["job"]["id"])
+    assert job["status"] == "success", job
+    assert job["result"]["name"] == "lr-a" and job["result"]["metrics"]
+    assert {e["type"] for e in job["events"]} >= {"StageStarted", "StageCompleted"}
+    assert "refs/exps/" in " ".join(exp_refs(project_dir))
+    # Events can be read incrementally.
+    status, tail = await api("GET", f"jobs/{job['id']}", params={"since": str(job["next"])})
+    assert tail["events"] == [] and tail["next"] == job["next"]
+
+    status, table = await api("GET", "experiments", params={"path": "proj/train.py"})
+    assert status == 200, table
+    rows = {row["Experiment"]: row for row in table["rows"]}
+    assert rows["lr-a"]["values"]["acc"] == 0.75
+    assert rows["lr-a"]["values"]["train.lr"] == 0.25
+    kinds = {c["kind"] for c in table["columns"]}
+    assert {"meta", "metric", "param"} <= kinds
+
+    status, plots = await api("GET", "plots", params={"path": "proj"})
+    assert status == 200
+    assert [(m["name"], m["path"]) for m in plots["metrics"]] == [("acc", "metrics.json")]
+    acc = {e["Experiment"]: e["values"].get("acc") for e in plots["experiments"]}
+    assert acc["lr-a"] == 0.75
+
+    status, diff = await api("GET", "diff", params={"path": "proj", "a": "HEAD", "b": "lr-a"})
+    assert status == 200, diff
+    assert diff["params"]["params.yaml"]["train.lr"]["new"] == 0.25
+
+    status, branch = await api("POST", "branch", body={"path": "proj", "experiment": "lr-a"})
+    assert status == 200 and branch["branch"] == "lr-a-branch", branch
+    assert git(project_dir, "rev-parse", "--verify", "-q", "refs/heads/lr-a-branch")
+
+    git(project_dir, "checkout", "-q", "--", ".")  # the run left its results in the workspace
+    status, applied = await api("POST", "apply", body={"path": "proj", "experiment": "lr-a"})
+    assert status == 200, applied
+    assert "lr: 0.25" in (project_dir / "params.yaml").read_text()
+
+    status, removed = await api("POST", "remove", body={"path": "proj", "names": ["lr-a"]})
+    assert status == 200 and removed["removed"] == ["lr-a"]
+    assert not [ref for ref in exp_refs(project_dir) if not ref.startswith("refs/exps/apply/")]
+
+
+async def test_a_failing_run_ends_failed_with_the_error(api, project_dir: Path) -> None:
+    status, body = await api(
+        "POST", "run", body={"path": "proj", "params": ["train.fail=true"], "name": "bad"}
+    )
+    assert status == 202
+    job = await wait_job(api, body["job"]["id"])
+    assert job["status"] == "failed"
+    assert job["error"]["error"].endswith("Error") and job["error"]["message"]
+    status, jobs = await api("GET", "jobs")
+    assert [j["id"] for j in jobs["jobs"]] == [job["id"]]
+
+
+async def test_queue_then_status_logs_and_stop(api, project_dir: Path) -> None:
+    status, body = await api(
+        "POST",
+        "run",
+        body={"path": "proj", "params": ["train.lr=0.5"], "name": "queued-a", "queue": True},
+    )
+    assert status == 200, body
+    assert [e["name"] for e in body["queued"]] == ["queued-a"]
+    status, queue = await api("GET", "queue/status", params={"path": "proj"})
+    assert status == 200, queue
+    assert "queued-a" in json.dumps(queue)
+    status, logs = await api("GET", "queue/logs", params={"path": "proj", "name": "queued-a"})
+    assert status in (200, 404), logs  # no log before the entry has started
+    status, stopped = await api("POST", "queue/stop", body={"path": "proj"})
+    assert status == 200, stopped
+
+
+async def test_openapi_document_is_served_and_lists_every_route(api, jp_fetch) -> None:
+    response = await jp_fetch(*API, "openapi.yaml")
+    text = response.body.decode()
+    assert text == openapi_text() and text.startswith("openapi: 3")
+    from jupyter_exp.server.handlers import _ROUTES
+
+    for path, _handler in _ROUTES:
+        documented = "/jobs/{id}" if path.startswith("jobs/(") else "/" + path
+        assert f"  {documented}:" in text, documented
+    assert _jupyter_server_extension_points() == [{"module": "jupyter_exp.server"}]
