@@ -195,3 +195,31 @@ def test_style_marks_failed_rows_and_lower_is_better() -> None:
     assert highlighted(html) == 2
     assert best_direction("metrics.json:val.loss") == "min"
     assert best_direction("acc") == "max"
+
+
+def test_run_all_streams_the_queue(
+    ip: Any, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    finished = ip.run_line_magic("exp_run", "--queue --run-all -S train.lr=0.2 -n queued")
+    assert [(e.name, e.state) for e in finished.entries] == [("queued", "Success")]
+    out = capsys.readouterr().out
+    assert "[queued] Running" in out and "[queued] Success: queued" in out
+    assert "[queued] prepared the data" in out  # the worker's log, streamed
+    assert any(ref.endswith("/queued") for ref in exp_refs(project))
+
+
+def test_progress_widgets_follow_the_stages() -> None:
+    from jupyter_exp.events import StageCompleted, StageFailed, StageOutput, StageStarted
+    from jupyter_exp.ipython.events import CellProgress
+
+    sink = CellProgress(widgets=True)
+    sink(StageStarted(stage="prepare", cmd="python prepare.py", index=1, total=2))
+    assert (sink._bar.value, sink._bar.max) == (0, 2)
+    sink(StageOutput(stage="prepare", stream="stdout", text="hello\n"))
+    sink(StageCompleted(stage="prepare", duration=0.1))
+    assert (sink._bar.value, sink._bar.description) == (1, "1/2")
+    sink(StageStarted(stage="train", cmd="python train.py", index=2, total=2))
+    sink(StageFailed(stage="train", returncode=3, message="exit 3"))
+    assert sink._bar.bar_style == "danger"
+    assert "failed" in sink._label.value
+    assert sink.lines[-1] == "Stage 'train' failed: exit 3"

@@ -50,6 +50,7 @@ class CellProgress:
         self.lines: list[str] = []
         self._bar: Any = None
         self._label: Any = None
+        self._current = 0
         # Stage output may come from reader threads; keep writes whole.
         self._lock = threading.Lock()
 
@@ -65,7 +66,9 @@ class CellProgress:
             stream.write(event.text)
             stream.flush()
         elif isinstance(event, StageStarted):
-            self._progress(event.index, event.total, f"Running stage '{event.stage}'")
+            # index is 1-based over all stages: the ones before it are done or skipped.
+            self._current = event.index
+            self._progress(event.index - 1, event.total, f"Running stage '{event.stage}'")
             self._status(f"Running stage '{event.stage}':\n> {event.cmd}")
         elif isinstance(event, StageCompleted):
             self._advance(f"Stage '{event.stage}' done ({event.duration:.1f} s)")
@@ -124,8 +127,10 @@ class CellProgress:
 
     def _advance(self, text: str, style: str = "success") -> None:
         if self.use_widgets and self._bar is not None:
-            self._bar.value = min(self._bar.value + 1, self._bar.max)
-            self._bar.bar_style = style if style == "danger" else self._bar.bar_style
-            if self._bar.value == self._bar.max and style != "danger":
+            self._bar.value = min(self._current, self._bar.max)
+            self._bar.description = f"{self._bar.value}/{self._bar.max}"
+            if style == "danger":
+                self._bar.bar_style = "danger"
+            elif self._bar.value == self._bar.max and self._bar.bar_style != "danger":
                 self._bar.bar_style = "success"
         self._status(text)
