@@ -223,3 +223,13 @@ def test_progress_widgets_follow_the_stages() -> None:
     assert sink._bar.bar_style == "danger"
     assert "failed" in sink._label.value
     assert sink.lines[-1] == "Stage 'train' failed: exit 3"
+
+
+def test_a_failing_stage_is_a_usage_error_after_its_output(
+    ip: Any, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    error = run_cell(ip, "%exp_run -S +train.fail=true")
+    assert isinstance(error, UsageError) and "train" in str(error)
+    captured = capsys.readouterr()
+    assert "training failed on purpose" in captured.err  # the stage's stderr, streamed
+    assert "Traceback" not in captured.err
