@@ -8,15 +8,25 @@ hook, XSRF for POSTs without a token, our JSON errors, and the project found fro
 from __future__ import annotations
 
 import asyncio
+import functools
+import inspect
 import json
 import os
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+
+pytest.importorskip("jupyter_server")
+pytest.importorskip("pytest_jupyter")
+
+# pytest-jupyter's fixtures, imported so that they apply to this module only: its plugin
+# (pytest_plugins) would put its autouse fixtures and its test-call hook on every test.
 from conftest import git, write_tree
 from exp_project import FILES, exp_refs
+from pytest_jupyter.jupyter_server import *  # noqa: F403
 from tornado.web import HTTPError
 
 from jupyter_exp.errors import NotInRepositoryError
@@ -24,9 +34,24 @@ from jupyter_exp.server import _jupyter_server_extension_points
 from jupyter_exp.server.openapi import openapi_text
 from jupyter_exp.server.paths import project_for, resolve_path
 
-pytest_plugins = ["pytest_jupyter.jupyter_server"]
-
 API = ("jupyter-exp", "api")
+
+
+def run_async(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
+    """Run an ``async def`` test on pytest-jupyter's event loop (the server's loop)."""
+    signature = inspect.signature(test)
+    loop_param = inspect.Parameter("jp_asyncio_loop", inspect.Parameter.KEYWORD_ONLY)
+    extra = [] if "jp_asyncio_loop" in signature.parameters else [loop_param]
+
+    @functools.wraps(test)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        loop = kwargs["jp_asyncio_loop"] if not extra else kwargs.pop("jp_asyncio_loop")
+        loop.run_until_complete(test(*args, **kwargs))
+
+    wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*signature.parameters.values(), *extra]
+    )
+    return wrapper
 
 
 @pytest.fixture
@@ -81,6 +106,7 @@ async def wait_job(api, job_id: str, timeout: float = 60) -> dict[str, Any]:
 # --- security ---------------------------------------------------------------------------
 
 
+@run_async
 async def test_requests_without_a_token_are_refused(
     jp_serverapp, http_server_client, jp_base_url, project_dir: Path
 ) -> None:
@@ -96,6 +122,7 @@ async def test_requests_without_a_token_are_refused(
     assert exp_refs(project_dir) == {}  # nothing ran
 
 
+@run_async
 async def test_post_with_a_cookie_but_no_xsrf_token_is_refused(
     jp_serverapp, http_server_client, jp_base_url, jp_auth_header, project_dir: Path
 ) -> None:
@@ -120,12 +147,14 @@ async def test_post_with_a_cookie_but_no_xsrf_token_is_refused(
     "path",
     ["..", "../root_dir/proj", "proj/../../x", "/etc", "/", "C:/Windows"],
 )
+@run_async
 async def test_paths_outside_the_root_are_refused(api, project_dir: Path, path: str) -> None:
     status, body = await api("GET", "experiments", params={"path": path})
     assert status == 403, body
     assert body["error"] == "Forbidden" and body["message"]
 
 
+@run_async
 async def test_a_symlink_leaving_the_root_is_refused(
     api, project_dir: Path, jp_root_dir: Path, tmp_path: Path
 ) -> None:
@@ -140,6 +169,7 @@ async def test_a_symlink_leaving_the_root_is_refused(
     assert status == 403, body
 
 
+@run_async
 async def test_a_path_outside_any_repository_is_a_404_with_a_message(
     api, jp_root_dir: Path
 ) -> None:
@@ -192,6 +222,7 @@ def test_a_repository_enclosing_the_root_is_not_used(tmp_path: Path) -> None:
         ("POST", "queue/stop", None, {"kill": 1}, "kill"),
     ],
 )
+@run_async
 async def test_bad_parameters_are_a_400_with_a_message(
     api, project_dir: Path, method, endpoint, params, body, argument
 ) -> None:
@@ -205,6 +236,7 @@ async def test_bad_parameters_are_a_400_with_a_message(
         assert answer["argument"] == argument, answer
 
 
+@run_async
 async def test_an_unknown_job_or_experiment_is_a_404(api, project_dir: Path) -> None:
     status, body = await api("GET", "jobs/" + "a" * 32)
     assert status == 404 and body["message"] == f"no job {'a' * 32!r}"
@@ -215,6 +247,7 @@ async def test_an_unknown_job_or_experiment_is_a_404(api, project_dir: Path) -> 
 # --- happy paths ------------------------------------------------------------------------
 
 
+@run_async
 async def test_run_job_then_show_diff_plots_branch_apply_remove(api, project_dir: Path) -> None:
     status, body = await api(
         "POST", "run", body={"path": "proj", "params": ["train.lr=0.25"], "name": "lr-a"}
@@ -261,6 +294,7 @@ async def test_run_job_then_show_diff_plots_branch_apply_remove(api, project_dir
     assert not [ref for ref in exp_refs(project_dir) if not ref.startswith("refs/exps/apply/")]
 
 
+@run_async
 async def test_a_failing_run_ends_failed_with_the_error(api, project_dir: Path) -> None:
     status, body = await api(
         "POST", "run", body={"path": "proj", "params": ["train.fail=true"], "name": "bad"}
@@ -273,6 +307,7 @@ async def test_a_failing_run_ends_failed_with_the_error(api, project_dir: Path) 
     assert [j["id"] for j in jobs["jobs"]] == [job["id"]]
 
 
+@run_async
 async def test_queue_then_status_logs_and_stop(api, project_dir: Path) -> None:
     status, body = await api(
         "POST",
@@ -290,6 +325,7 @@ async def test_queue_then_status_logs_and_stop(api, project_dir: Path) -> None:
     assert status == 200, stopped
 
 
+@run_async
 async def test_openapi_document_is_served_and_lists_every_route(api, jp_fetch) -> None:
     response = await jp_fetch(*API, "openapi.yaml")
     text = response.body.decode()
