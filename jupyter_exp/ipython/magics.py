@@ -9,103 +9,18 @@ message the CLI prints: no traceback from our code for a user's mistake.
 
 from __future__ import annotations
 
-import functools
 import os
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
-from IPython.utils.process import arg_split
 
-from ..errors import JupyterExpError
+from .arguments import REPRO_FLAGS, parse, repro_flags, rev_selection, say, user_errors
 
 if TYPE_CHECKING:
-    import argparse
-
     from ..api import Project
 
 __all__ = ["ExperimentMagics"]
-
-F = Callable[..., Any]
-
-# `jupyter exp repro`'s flags, shared by %exp_run (as `dvc exp run` shares them).
-_REPRO_FLAGS = (
-    ("-f", "--force", "Reproduce even if dependencies were not changed."),
-    ("-i", "--interactive", "Ask for confirmation before reproducing each stage."),
-    ("-s", "--single-item", "Reproduce only single data item without recursive check."),
-    ("-p", "--pipeline", "Reproduce the whole pipeline that the targets belong to."),
-    ("-P", "--all-pipelines", "Reproduce all pipelines in the repo."),
-    ("-R", "--recursive", "Reproduce all stages in the specified directory."),
-    (None, "--downstream", "Start from the specified stages when reproducing pipelines."),
-    (None, "--force-downstream", "Reproduce all descendants of a changed stage."),
-    (None, "--allow-missing", "Skip stages with missing data but no other changes."),
-    (None, "--dry", "Only print the commands that would be executed."),
-    ("-k", "--keep-going", "Continue executing, skipping stages depending on failed ones."),
-    (None, "--ignore-errors", "Ignore errors from stages."),
-)
-
-
-def _arguments(*specs: tuple[tuple[str, ...], dict[str, Any]]) -> Callable[[F], F]:
-    """Apply several ``@argument`` decorators (in the order given, as help shows them)."""
-
-    def decorate(func: F) -> F:
-        for names, kwargs in reversed(specs):
-            func = argument(*names, **kwargs)(func)
-        return func
-
-    return decorate
-
-
-def _flag(*names: str, help: str) -> tuple[tuple[str, ...], dict[str, Any]]:
-    return names, {"action": "store_true", "default": False, "help": help}
-
-
-def _repro_flags() -> Callable[[F], F]:
-    return _arguments(
-        *(_flag(*[n for n in (short, long) if n], help=text) for short, long, text in _REPRO_FLAGS)
-    )
-
-
-def _rev_selection(verb: str) -> Callable[[F], F]:
-    """``-A/--all-commits``, ``--rev``, ``-n/--num`` as ``jupyter exp show/remove/push``."""
-    return _arguments(
-        _flag("-A", "--all-commits", help=f"{verb} experiments of every commit."),
-        (
-            ("--rev",),
-            {"action": "append", "default": None, "metavar": "COMMIT", "help": "Baseline(s)."},
-        ),
-        (
-            ("-n", "--num"),
-            {"type": int, "default": 1, "metavar": "NUM", "help": "First-parent commits back."},
-        ),
-    )
-
-
-def _user_errors(func: F) -> F:
-    """Our errors become one-line ``UsageError``s (IPython prints them without traceback)."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except JupyterExpError as error:
-            raise UsageError(str(error)) from None
-
-    return wrapper
-
-
-def _parse(magic: F, line: str) -> argparse.Namespace:
-    """Parse ``line`` with shell quoting (``-S 'msg=a b'``); a bad option is a ``UsageError``.
-
-    magic_arguments' own ``parse_argstring`` keeps the quotes in the values.
-    """
-    return magic.parser.parse_args(arg_split(line, posix=True))
-
-
-def _say(text: str) -> None:
-    print(text, flush=True)
 
 
 @magics_class
@@ -122,7 +37,7 @@ class ExperimentMagics(Magics):
 
     @magic_arguments()
     @argument("targets", nargs="*", metavar="TARGET", help="Stages to run (default: all).")
-    @_repro_flags()
+    @repro_flags()
     @argument(
         "-S",
         "--set-param",
@@ -149,7 +64,7 @@ class ExperimentMagics(Magics):
     @argument("-r", "--rev", default=None, help="Checkpoint a --temp run continues from.")
     @argument("--no-run-cache", action="store_true", help="Never restore from the run-cache.")
     @line_magic
-    @_user_errors
+    @user_errors
     def exp_run(self, line: str) -> Any:
         """Run an experiment (``jupyter exp run``); stage output streams into the cell.
 
@@ -159,11 +74,11 @@ class ExperimentMagics(Magics):
         from .display import QueueSummary, RunSummary
         from .events import CellProgress
 
-        args = _parse(self.exp_run, line)
+        args = parse(self.exp_run, line)
         sink = CellProgress()
         options: dict[str, Any] = {
             name.lstrip("-").replace("-", "_"): getattr(args, name.lstrip("-").replace("-", "_"))
-            for _short, name, _text in _REPRO_FLAGS
+            for _short, name, _text in REPRO_FLAGS
         }
         options["interactive"] = _confirm if args.interactive else None
         project = self.project()
@@ -203,7 +118,7 @@ class ExperimentMagics(Magics):
     # --- exp show ------------------------------------------------------------------------
 
     @magic_arguments()
-    @_rev_selection("Show")
+    @rev_selection("Show")
     @argument("-a", "--all-branches", action="store_true", help="Experiments of every branch.")
     @argument("-T", "--all-tags", action="store_true", help="Experiments of tags.")
     @argument("--only-changed", action="store_true", help="Only columns that differ.")
@@ -223,7 +138,7 @@ class ExperimentMagics(Magics):
     @argument("--no-timestamp", action="store_true", help="Leave the Created column out.")
     @argument("-f", "--force", action="store_true", help="Accepted for DVC (nothing cached).")
     @line_magic
-    @_user_errors
+    @user_errors
     def exp_show(self, line: str) -> Any:
         """Experiments as a DataFrame (``jupyter exp show``), displayed styled.
 
@@ -232,7 +147,7 @@ class ExperimentMagics(Magics):
         """
         from .display import show_frame
 
-        args = _parse(self.exp_show, line)
+        args = parse(self.exp_show, line)
         table = self.project().exp_show_table(
             revs=args.rev,
             num=args.num,
@@ -264,10 +179,10 @@ class ExperimentMagics(Magics):
     @argument("--all", action="store_true", help="Keep unchanged values too.")
     @argument("--param-deps", action="store_true", help="Only params stages depend on.")
     @line_magic
-    @_user_errors
+    @user_errors
     def exp_diff(self, line: str) -> Any:
         """What differs between two experiments/revisions, as a DataFrame (one row per change)."""
-        args = _parse(self.exp_diff, line)
+        args = parse(self.exp_diff, line)
         diff = self.project().exp_diff(args.a, args.b, all=args.all, param_deps=args.param_deps)
         return diff.to_dataframe()
 
@@ -275,36 +190,34 @@ class ExperimentMagics(Magics):
     @argument("experiment", help="Experiment name, ref or commit.")
     @argument("--force", action="store_true", help="Overwrite conflicting uncommitted changes.")
     @line_magic
-    @_user_errors
+    @user_errors
     def exp_apply(self, line: str) -> None:
         """Put an experiment's files and outputs into the workspace (``jupyter exp apply``)."""
-        args = _parse(self.exp_apply, line)
+        args = parse(self.exp_apply, line)
         result = self.project().exp_apply(args.experiment, force=args.force)
-        _say(f"Changes for experiment '{result.name}' have been applied to your workspace.")
+        say(f"Changes for experiment '{result.name}' have been applied to your workspace.")
 
     @magic_arguments()
     @argument("experiment", help="Experiment name, ref or commit.")
     @argument("branch", nargs="?", default=None, help="Branch name (default <name>-branch).")
     @line_magic
-    @_user_errors
+    @user_errors
     def exp_branch(self, line: str) -> None:
         """Create a Git branch at an experiment (``jupyter exp branch``)."""
-        args = _parse(self.exp_branch, line)
+        args = parse(self.exp_branch, line)
         result = self.project().exp_branch(args.experiment, args.branch)
-        _say(
-            f"Git branch '{result.branch}' has been created from experiment '{result.experiment}'."
-        )
+        say(f"Git branch '{result.branch}' has been created from experiment '{result.experiment}'.")
 
     @magic_arguments()
     @argument("experiments", nargs="*", help="Experiments to remove.")
-    @_rev_selection("Remove")
+    @rev_selection("Remove")
     @argument("-g", "--git-remote", default=None, help="Remove them on this Git remote.")
     @argument("--keep", action="store_true", help="Remove all but the selected experiments.")
     @line_magic
-    @_user_errors
+    @user_errors
     def exp_remove(self, line: str) -> list[str]:
         """Remove experiments (``jupyter exp remove``); returns the names removed."""
-        args = _parse(self.exp_remove, line)
+        args = parse(self.exp_remove, line)
         removed = self.project().exp_remove(
             args.experiments,
             rev=args.rev or (),
@@ -313,7 +226,7 @@ class ExperimentMagics(Magics):
             git_remote=args.git_remote,
             keep=args.keep,
         )
-        _say(f"Removed experiments: {', '.join(removed)}" if removed else "Nothing removed.")
+        say(f"Removed experiments: {', '.join(removed)}" if removed else "Nothing removed.")
         return removed
 
     @magic_arguments()
@@ -324,10 +237,10 @@ class ExperimentMagics(Magics):
     @argument("-I", "--include-untracked", action="append", default=[], metavar="PATH")
     @argument("-R", "--recursive", action="store_true", help="Targets are directories.")
     @line_magic
-    @_user_errors
+    @user_errors
     def exp_save(self, line: str) -> None:
         """Record the workspace as an experiment without running anything."""
-        args = _parse(self.exp_save, line)
+        args = parse(self.exp_save, line)
         result = self.project().exp_save(
             args.targets,
             name=args.name,
@@ -337,139 +250,12 @@ class ExperimentMagics(Magics):
             recursive=args.recursive,
         )
         if result.recorded:
-            _say(f"Experiment has been saved as: {result.name}")
+            say(f"Experiment has been saved as: {result.name}")
         else:
-            _say(f"The workspace is identical to '{result.identical_to}': nothing saved.")
-
-    # --- exp push, pull ------------------------------------------------------------------
-
-    @magic_arguments()
-    @argument("git_remote", help="Git remote name or URL.")
-    @argument("experiments", nargs="*", help="Experiments (default: those of HEAD).")
-    @_rev_selection("Push")
-    @argument("-f", "--force", action="store_true", help="Replace diverged remote experiments.")
-    @argument("--no-cache", action="store_true", help="Do not push cached outputs.")
-    @argument("-r", "--remote", default=None, help="DVC remote for the outputs.")
-    @argument("--run-cache", action="store_true", help="Push the run-cache too.")
-    @line_magic
-    @_user_errors
-    def exp_push(self, line: str) -> None:
-        """Push experiments to a Git remote (``jupyter exp push``)."""
-        args = _parse(self.exp_push, line)
-        result = self.project().exp_push(
-            args.git_remote,
-            args.experiments,
-            all_commits=args.all_commits,
-            rev=args.rev or (),
-            num=args.num,
-            force=args.force,
-            push_cache=not args.no_cache,
-            dvc_remote=args.remote,
-            run_cache=args.run_cache,
-        )
-        _say(_transfer_line("Pushed", result.pushed, result.up_to_date, result.diverged))
-
-    @magic_arguments()
-    @argument("git_remote", help="Git remote name or URL.")
-    @argument("experiments", nargs="*", help="Experiments (default: those of HEAD).")
-    @_rev_selection("Pull")
-    @argument("-f", "--force", action="store_true", help="Replace diverged local experiments.")
-    @argument("--no-cache", action="store_true", help="Do not fetch cached outputs.")
-    @argument("-r", "--remote", default=None, help="DVC remote for the outputs.")
-    @argument("--run-cache", action="store_true", help="Pull the run-cache too.")
-    @line_magic
-    @_user_errors
-    def exp_pull(self, line: str) -> None:
-        """Fetch experiments from a Git remote (``jupyter exp pull``)."""
-        args = _parse(self.exp_pull, line)
-        result = self.project().exp_pull(
-            args.git_remote,
-            args.experiments,
-            all_commits=args.all_commits,
-            rev=args.rev or (),
-            num=args.num,
-            force=args.force,
-            pull_cache=not args.no_cache,
-            dvc_remote=args.remote,
-            run_cache=args.run_cache,
-        )
-        _say(_transfer_line("Pulled", result.pulled, result.up_to_date, result.diverged))
-
-    # --- exp queue -----------------------------------------------------------------------
-
-    @magic_arguments()
-    @argument(
-        "verb", choices=("start", "status", "logs", "stop", "kill", "remove"), help="What to do."
-    )
-    @argument("names", nargs="*", help="Experiment names or task ids (logs, kill, remove).")
-    @argument("-j", "--jobs", type=int, default=1, help="start: experiments run at once.")
-    @argument("--scheduler", default=None, help="start: a Dask scheduler tcp://HOST:PORT.")
-    @argument("--cluster", choices=("local",), default=None, help="start: a Dask LocalCluster.")
-    @argument("--retry-failed", action="store_true", help="start: requeue failed entries.")
-    @argument("-f", "--follow", action="store_true", help="logs: until the experiment ends.")
-    @argument("--kill", action="store_true", help="stop: also stop running experiments.")
-    @argument("--all", action="store_true", help="remove: every entry not running.")
-    @argument("--queued", action="store_true", help="remove: entries still waiting.")
-    @argument("--success", action="store_true", help="remove: entries that succeeded.")
-    @argument("--failed", action="store_true", help="remove: entries that failed.")
-    @line_magic
-    @_user_errors
-    def exp_queue(self, line: str) -> Any:
-        """The experiment queue: ``start``, ``status``, ``logs``, ``stop``, ``kill``, ``remove``."""
-        from .display import QueueSummary
-
-        args = _parse(self.exp_queue, line)
-        project = self.project()
-        if args.verb == "start":
-            started = project.queue_start(
-                args.jobs,
-                scheduler=args.scheduler,
-                cluster=args.cluster,
-                retry_failed=args.retry_failed,
-            )
-            for worker in started:
-                _say(f"Started worker '{worker.id}' (pid {worker.pid}).")
-            if not started:
-                _say("No experiment to run (or enough workers running already).")
-            return None
-        if args.verb == "status":
-            status = project.queue_status()
-            title = f"Worker status: {status.active} active, {status.idle} idle"
-            return QueueSummary(status.entries, title)
-        if args.verb == "logs":
-            if len(args.names) != 1:
-                raise UsageError("%exp_queue logs takes one experiment name")
-            chunks = project.queue_logs(args.names[0], follow=args.follow)
-            for text in [chunks] if isinstance(chunks, str) else chunks:
-                print(text, end="", flush=True)
-            return None
-        if args.verb == "stop":
-            stopping = project.queue_stop(kill=args.kill)
-            _say("Workers will take no new experiment.")
-            for entry in stopping:
-                _say(f"Stopping experiment '{entry.name}'.")
-            return None
-        if args.verb == "kill":
-            for entry in project.queue_kill(args.names):
-                _say(f"Stopping experiment '{entry.name}' ({entry.short}).")
-            return None
-        removed = project.queue_remove(
-            args.names, all=args.all, queued=args.queued, success=args.success, failed=args.failed
-        )
-        _say("Removed: " + ", ".join(e.name for e in removed) if removed else "Nothing removed.")
-        return None
+            say(f"The workspace is identical to '{result.identical_to}': nothing saved.")
 
 
 def _confirm(address: str) -> bool:
     """``-i``: ask in the cell (the kernel forwards ``input`` to the front end)."""
     answer = input(f"Going to reproduce stage: '{address}'. Are you sure you want to continue? ")
     return answer.strip().lower() in ("y", "yes")
-
-
-def _transfer_line(verb: str, done: list[str], same: list[str], diverged: list[str]) -> str:
-    parts = [f"{verb}: {', '.join(done)}" if done else f"{verb}: nothing"]
-    if same:
-        parts.append(f"up to date: {', '.join(same)}")
-    if diverged:
-        parts.append(f"diverged (use -f): {', '.join(diverged)}")
-    return "; ".join(parts)
