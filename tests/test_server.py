@@ -123,23 +123,38 @@ async def test_requests_without_a_token_are_refused(
 
 
 @run_async
-async def test_post_with_a_cookie_but_no_xsrf_token_is_refused(
-    jp_serverapp, http_server_client, jp_base_url, jp_auth_header, project_dir: Path
+async def test_a_browser_session_must_send_the_xsrf_token_on_post(
+    jp_serverapp, http_server_client, jp_base_url, project_dir: Path
 ) -> None:
-    # A browser session (cookie, no token header) must send the XSRF token on POST.
+    # Log in as a browser does (token in the URL once), then use the cookies only.
+    token = jp_serverapp.identity_provider.token
     login = await http_server_client.fetch(
-        jp_base_url + "api/status", headers=jp_auth_header, raise_error=False
+        f"{jp_base_url}api/status?token={token}", raise_error=False
     )
-    cookies = "; ".join(c.split(";")[0] for c in login.headers.get_list("Set-Cookie"))
-    assert cookies
-    post = await http_server_client.fetch(
-        jp_base_url + "jupyter-exp/api/run",
+    page = await http_server_client.fetch(f"{jp_base_url}login", raise_error=False)
+    cookies = [*login.headers.get_list("Set-Cookie"), *page.headers.get_list("Set-Cookie")]
+    jar = dict(c.split(";")[0].split("=", 1) for c in cookies)
+    assert "_xsrf" in jar and len(jar) >= 2, jar
+    cookie = "; ".join(f"{k}={v}" for k, v in jar.items())
+    url = jp_base_url + "jupyter-exp/api/"
+
+    get = await http_server_client.fetch(
+        url + "experiments?path=proj", headers={"Cookie": cookie}, raise_error=False
+    )
+    assert get.code == 200  # the session authenticates
+    body = json.dumps({"path": "proj", "queue": "not a bool"})
+    without = await http_server_client.fetch(
+        url + "run", method="POST", body=body, headers={"Cookie": cookie}, raise_error=False
+    )
+    assert without.code == 403  # refused before the body is even read
+    with_xsrf = await http_server_client.fetch(
+        url + "run",
         method="POST",
-        body=json.dumps({"path": "proj"}),
-        headers={"Cookie": cookies},
+        body=body,
+        headers={"Cookie": cookie, "X-XSRFToken": jar["_xsrf"]},
         raise_error=False,
     )
-    assert post.code == 403
+    assert with_xsrf.code == 400, with_xsrf.body  # past XSRF: the bad body is reported
     assert exp_refs(project_dir) == {}
 
 
@@ -308,21 +323,35 @@ async def test_a_failing_run_ends_failed_with_the_error(api, project_dir: Path) 
 
 
 @run_async
-async def test_queue_then_status_logs_and_stop(api, project_dir: Path) -> None:
-    status, body = await api(
-        "POST",
-        "run",
-        body={"path": "proj", "params": ["train.lr=0.5"], "name": "queued-a", "queue": True},
-    )
-    assert status == 200, body
-    assert [e["name"] for e in body["queued"]] == ["queued-a"]
-    status, queue = await api("GET", "queue/status", params={"path": "proj"})
-    assert status == 200, queue
-    assert "queued-a" in json.dumps(queue)
+async def test_queue_start_runs_the_entry_and_status_logs_follow(api, project_dir: Path) -> None:
+    body = {"path": "proj", "params": ["train.lr=0.5"], "name": "queued-a", "queue": True}
+    status, queued = await api("POST", "run", body=body)
+    assert status == 200, queued
+    assert [(e["name"], e["state"]) for e in queued["queued"]] == [("queued-a", "Queued")]
     status, logs = await api("GET", "queue/logs", params={"path": "proj", "name": "queued-a"})
-    assert status in (200, 404), logs  # no log before the entry has started
+    assert (status, logs) == (200, {"name": "queued-a", "log": ""})  # not started yet
+    status, missing = await api("GET", "queue/logs", params={"path": "proj", "name": "nope"})
+    assert status == 404, missing
+
+    status, started = await api("POST", "queue/start", body={"path": "proj", "jobs": 1})
+    assert status == 200 and len(started["workers"]) == 1, started
+    deadline = asyncio.get_running_loop().time() + 60
+    while True:
+        status, queue = await api("GET", "queue/status", params={"path": "proj"})
+        assert status == 200, queue
+        (entry,) = queue["entries"]
+        if entry["state"] in ("Success", "Failed"):
+            break
+        assert asyncio.get_running_loop().time() < deadline, queue
+        await asyncio.sleep(0.1)
+    assert entry["state"] == "Success", entry
+    status, logs = await api("GET", "queue/logs", params={"path": "proj", "name": "queued-a"})
+    assert status == 200 and "train" in logs["log"], logs
+    status, table = await api("GET", "experiments", params={"path": "proj"})
+    acc = {row["Experiment"]: row["values"].get("acc") for row in table["rows"]}
+    assert acc["queued-a"] == 1.0, acc
     status, stopped = await api("POST", "queue/stop", body={"path": "proj"})
-    assert status == 200, stopped
+    assert status == 200 and "entries" in stopped, stopped
 
 
 @run_async
