@@ -185,3 +185,19 @@ def test_queue_survives_a_new_process_and_remove(project: Path) -> None:
     assert store.entries() == [] and git_out(project, "for-each-ref", QUEUE_REF_PREFIX) == ""
     with pytest.raises(InvalidArgumentError):
         Project(project).queue_remove()
+
+
+def test_copy_paths_are_saved_when_queued_and_stay_out_of_the_experiment(project: Path) -> None:
+    (project / "secret.txt").write_text("s3cret\n")
+    p = Project(project)
+    secret = project / "secret.txt"  # -C paths are relative to the cwd, as in DVC
+    (entry,) = p.exp_run(queue=True, params=["train.lr=0.2"], copy_paths=[secret])
+    assert entry.copy_paths == ["secret.txt"]
+    (project / "secret.txt").write_text("changed later\n")
+    finished = p.exp_run(run_all=True, jobs=1)
+    assert [e.state for e in finished] == ["Success"], finished[0].error
+    sha = exp_refs(project)[finished[0].exp_ref]
+    assert json.loads(show(project, sha, "metrics.json"))["secret"] == "s3cret"
+    assert "secret.txt" not in git_out(project, "ls-tree", "-r", "--name-only", sha)
+    Project(project).queue_remove(all=True)
+    assert not any((project / ".dvc/tmp/jupyter-exp/queue/copies").iterdir())
