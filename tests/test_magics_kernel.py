@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ CELLS = [
     "df = %exp_show --sort-by acc --no-timestamp\ndf",
     "print(type(df).__name__, sorted(e for e in df['Experiment'] if e))",
     "%exp_apply no-such-exp",
+    "%exp_plots acc",
 ]
 
 
@@ -108,3 +110,12 @@ def test_errors_are_one_usage_error_line(executed: tuple[Path, list[list[dict]]]
             "text": "UsageError: no experiment named 'no-such-exp'\n",
         }
     ]
+
+
+def test_plots_are_vega_lite_with_an_svg_copy(executed: tuple[Path, list[list[dict]]]) -> None:
+    _, outputs = executed
+    (chart,) = outputs[6]
+    assert chart["output_type"] == "execute_result"
+    assert "application/vnd.vegalite.v5+json" in chart["data"]
+    if importlib.util.find_spec("vl_convert") is not None:
+        assert chart["data"]["image/svg+xml"].startswith("<svg")

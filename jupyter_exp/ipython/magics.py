@@ -171,6 +171,56 @@ class ExperimentMagics(Magics):
         )
         return show_frame(table)
 
+    # --- exp plots -----------------------------------------------------------------------
+
+    @magic_arguments()
+    @argument("metrics", nargs="*", help="Metrics to plot (default: every numeric metric).")
+    @argument("--steps", action="store_true", help="Against the checkpoint step, per experiment.")
+    @argument(
+        "--parallel",
+        action="store_true",
+        help="Parallel coordinates of the params against the first metric.",
+    )
+    @argument("--param", action="append", default=[], help="A param for --parallel (repeatable).")
+    @rev_selection("Plot")
+    @argument("-a", "--all-branches", action="store_true", help="Experiments of every branch.")
+    @argument("--hide-workspace", action="store_true", help="Leave the workspace out.")
+    @line_magic
+    @user_errors
+    def exp_plots(self, line: str) -> Any:
+        """Metrics across experiments as a Vega-Lite chart (SVG copy with vl-convert).
+
+        Bars per experiment by default; ``--steps`` lines over checkpoint steps;
+        ``--parallel`` parallel coordinates of params against a metric.
+        """
+        from IPython.core.error import UsageError
+
+        from .display import show_frame
+        from .plots import choose_chart
+
+        args = parse(self.exp_plots, line)
+        frame = show_frame(
+            self.project().exp_show_table(
+                revs=args.rev,
+                num=args.num,
+                all_commits=args.all_commits,
+                all_branches=args.all_branches,
+                hide_workspace=args.hide_workspace,
+                hide_queued=True,
+            )
+        )
+        try:
+            return choose_chart(
+                frame,
+                frame.attrs["column_kinds"],
+                args.metrics,
+                steps=args.steps,
+                parallel=args.parallel,
+                params=args.param,
+            )
+        except ValueError as error:
+            raise UsageError(str(error)) from None
+
     # --- exp diff, apply, branch, remove, save -------------------------------------------
 
     @magic_arguments()
