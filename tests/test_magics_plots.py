@@ -83,3 +83,13 @@ def test_steps_chart_draws_a_line_per_experiment() -> None:
     ]
     if HAS_VL_CONVERT:
         assert to_svg(chart.spec).startswith("<svg")
+
+
+def test_checkpoint_steps_of_a_real_run(ip: Any, make_project: Any, in_dir: Any) -> None:
+    from checkpoint_project import FILES as CHECKPOINT_FILES
+
+    in_dir(make_project(CHECKPOINT_FILES))
+    ip.run_line_magic("exp_run", "-n ckpt")
+    chart = ip.run_line_magic("exp_plots", "epoch --steps")
+    steps = sorted((r["step"], r["value"]) for r in values(chart) if r["experiment"] == "ckpt")
+    assert steps == [(0, 1), (1, 2), (2, 3), (3, 3)]  # Step 0 is the first checkpoint
