@@ -26,6 +26,7 @@ pytest.importorskip("pytest_jupyter")
 # (pytest_plugins) would put its autouse fixtures and its test-call hook on every test.
 from conftest import git, write_tree
 from exp_project import FILES, exp_refs
+from jupyter_server.auth import Authorizer
 from pytest_jupyter.jupyter_server import *  # noqa: F403
 from tornado.web import HTTPError
 
@@ -54,10 +55,20 @@ def run_async(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., N
     return wrapper
 
 
+class ReadOnlyAuthorizer(Authorizer):
+    """Lets users read jupyter-exp data but not change anything."""
+
+    def is_authorized(self, handler: Any, user: Any, action: str, resource: str) -> bool:
+        return not (resource == "jupyter_exp" and action == "write")
+
+
 @pytest.fixture
-def jp_server_config() -> dict[str, Any]:
-    """Enable our extension (and nothing else) in the test server."""
-    return {"ServerApp": {"jpserver_extensions": {"jupyter_exp.server": True}}}
+def jp_server_config(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Enable our extension (and nothing else); ``"read-only"`` adds the authorizer."""
+    config: dict[str, Any] = {"jpserver_extensions": {"jupyter_exp.server": True}}
+    if getattr(request, "param", None) == "read-only":
+        config["authorizer_class"] = ReadOnlyAuthorizer
+    return {"ServerApp": config}
 
 
 @pytest.fixture
@@ -155,6 +166,19 @@ async def test_a_browser_session_must_send_the_xsrf_token_on_post(
         raise_error=False,
     )
     assert with_xsrf.code == 400, with_xsrf.body  # past XSRF: the bad body is reported
+    assert exp_refs(project_dir) == {}
+
+
+@pytest.mark.parametrize("jp_server_config", ["read-only"], indirect=True)
+@run_async
+async def test_the_authorizer_decides_per_action(api, project_dir: Path) -> None:
+    status, table = await api("GET", "experiments", params={"path": "proj"})
+    assert status == 200, table
+    status, body = await api("POST", "run", body={"path": "proj"})
+    assert status == 403, body
+    assert body["message"] == "User is not authorized to write on resource: jupyter_exp."
+    status, body = await api("POST", "queue/stop", body={"path": "proj"})
+    assert status == 403, body
     assert exp_refs(project_dir) == {}
 
 
@@ -307,6 +331,22 @@ async def test_run_job_then_show_diff_plots_branch_apply_remove(api, project_dir
     status, removed = await api("POST", "remove", body={"path": "proj", "names": ["lr-a"]})
     assert status == 200 and removed["removed"] == ["lr-a"]
     assert not [ref for ref in exp_refs(project_dir) if not ref.startswith("refs/exps/apply/")]
+
+
+@run_async
+async def test_two_runs_submitted_together_both_land(api, project_dir: Path) -> None:
+    ids = []
+    for name, lr in (("first", "0.3"), ("second", "0.4")):
+        body = {"path": "proj", "params": [f"train.lr={lr}"], "name": name}
+        status, answer = await api("POST", "run", body=body)
+        assert status == 202, answer
+        ids.append(answer["job"]["id"])
+    jobs = [await wait_job(api, job_id) for job_id in ids]
+    assert [j["status"] for j in jobs] == ["success", "success"], jobs
+    assert jobs[0]["finished"] <= jobs[1]["finished"]
+    status, table = await api("GET", "experiments", params={"path": "proj"})
+    acc = {row["Experiment"]: row["values"].get("acc") for row in table["rows"]}
+    assert (acc["first"], acc["second"]) == (0.8, 0.9), acc
 
 
 @run_async

@@ -63,6 +63,9 @@ class JobManager:
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="jupyter-exp")
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
+        # One job at a time per project: a second run waits (pending) instead of failing
+        # on the repository lock.
+        self._project_locks: dict[str, threading.Lock] = {}
 
     def submit(self, kind: str, project: str, work: Callable[[EventSink], Any]) -> Job:
         """Start ``work(on_event)`` in a worker; its return value becomes the result."""
@@ -99,9 +102,12 @@ class JobManager:
                 job.events.append({"type": type(event).__name__, **data})
 
         with self._lock:
-            job.status = "running"
+            project_lock = self._project_locks.setdefault(job.project, threading.Lock())
         try:
-            result = to_data(work(on_event))
+            with project_lock:
+                with self._lock:
+                    job.status = "running"
+                result = to_data(work(on_event))
         except Exception as exc:  # reported to the client as the job's error
             _, body = error_payload(exc)
             with self._lock:
