@@ -30,6 +30,7 @@ from jupyter_server.auth import Authorizer
 from pytest_jupyter.jupyter_server import *  # noqa: F403
 from tornado.web import HTTPError
 
+from jupyter_exp import Project
 from jupyter_exp.errors import NotInRepositoryError
 from jupyter_exp.server import _jupyter_server_extension_points
 from jupyter_exp.server.openapi import openapi_text
@@ -259,6 +260,10 @@ def test_a_repository_enclosing_the_root_is_not_used(tmp_path: Path) -> None:
         ("POST", "push", None, {"names": ["a"]}, "git_remote"),
         ("POST", "queue/start", None, {"jobs": 0}, "jobs"),
         ("POST", "queue/stop", None, {"kill": 1}, "kill"),
+        ("POST", "queue/kill", None, {"names": []}, "names"),
+        ("POST", "queue/remove", None, {}, "names"),
+        ("POST", "pull", None, {}, "git_remote"),
+        ("POST", "save", None, {"force": "yes"}, "force"),
     ],
 )
 @run_async
@@ -347,6 +352,37 @@ async def test_two_runs_submitted_together_both_land(api, project_dir: Path) -> 
     status, table = await api("GET", "experiments", params={"path": "proj"})
     acc = {row["Experiment"]: row["values"].get("acc") for row in table["rows"]}
     assert (acc["first"], acc["second"]) == (0.8, 0.9), acc
+
+
+@run_async
+async def test_save_push_and_pull_through_a_configured_remote_only(
+    api, project_dir: Path, tmp_path: Path
+) -> None:
+    bare = tmp_path / "origin.git"
+    git(tmp_path, "init", "-q", "--bare", str(bare))
+    git(project_dir, "remote", "add", "origin", str(bare))
+    (project_dir / "params.yaml").write_text("train:\n  lr: 0.05\n  epochs: 2\n")
+    Project(project_dir).repro()  # save records the workspace's results: make them
+    status, saved = await api("POST", "save", body={"path": "proj", "name": "saved-a"})
+    assert status == 200 and saved["name"] == "saved-a", saved
+
+    # A URL or a folder would make the server write outside its root: refused.
+    for remote in (str(bare), "file://" + str(bare), "../origin.git"):
+        body = {"path": "proj", "git_remote": remote, "names": ["saved-a"]}
+        status, answer = await api("POST", "push", body=body)
+        assert (status, answer["argument"]) == (400, "git_remote"), answer
+    assert git(bare, "for-each-ref", "refs/exps/") == ""
+
+    body = {"path": "proj", "git_remote": "origin", "names": ["saved-a"]}
+    status, pushed = await api("POST", "push", body=body)
+    assert status == 200 and pushed["pushed"] == ["saved-a"], pushed
+    assert "saved-a" in git(bare, "for-each-ref", "refs/exps/")
+
+    status, removed = await api("POST", "remove", body={"path": "proj", "names": ["saved-a"]})
+    assert removed["removed"] == ["saved-a"]
+    status, pulled = await api("POST", "pull", body=body)
+    assert status == 200 and pulled["pulled"] == ["saved-a"], pulled
+    assert any(ref.endswith("/saved-a") for ref in exp_refs(project_dir))
 
 
 @run_async

@@ -14,12 +14,16 @@ from .handlers_experiments import (
     JobHandler,
     JobsHandler,
     PlotsHandler,
+    PullHandler,
     PushHandler,
     RemoveHandler,
     RunHandler,
+    SaveHandler,
 )
 from .handlers_queue import (
+    QueueKillHandler,
     QueueLogsHandler,
+    QueueRemoveHandler,
     QueueStartHandler,
     QueueStatusHandler,
     QueueStopHandler,
@@ -41,10 +45,14 @@ _ROUTES: list[tuple[str, Any]] = [
     ("branch", BranchHandler),
     ("remove", RemoveHandler),
     ("push", PushHandler),
+    ("pull", PullHandler),
+    ("save", SaveHandler),
     ("queue/start", QueueStartHandler),
     ("queue/stop", QueueStopHandler),
     ("queue/status", QueueStatusHandler),
     ("queue/logs", QueueLogsHandler),
+    ("queue/kill", QueueKillHandler),
+    ("queue/remove", QueueRemoveHandler),
     ("openapi.yaml", OpenAPIHandler),
 ]
 

@@ -8,7 +8,9 @@ from typing import Any
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
+from ..api import Project
 from ..errors import InvalidArgumentError
+from ..git import Git
 from .base import ExpHandler, b_bool, b_int, b_str, b_strs, raise_not_found
 
 __all__ = [
@@ -19,12 +21,30 @@ __all__ = [
     "JobHandler",
     "JobsHandler",
     "PlotsHandler",
+    "PullHandler",
     "PushHandler",
     "RemoveHandler",
     "RunHandler",
+    "SaveHandler",
+    "configured_remote",
 ]
 
 _SORT_ORDERS = ("asc", "desc")
+
+
+def configured_remote(project: Project, remote: str | None) -> str | None:
+    """``remote`` if it names a Git remote of the project; URLs and paths are refused.
+
+    Git accepts a URL or a folder as a remote; through the server that would read or
+    write outside the server's root, so only the repository's configured names pass.
+    """
+    if remote is not None and remote not in Git.find(project.root).remotes():
+        raise InvalidArgumentError(
+            f"git_remote must name a remote of the repository (URLs and paths are not "
+            f"accepted by the server): {remote!r}",
+            argument="git_remote",
+        )
+    return remote
 
 
 class ExperimentsHandler(ExpHandler):
@@ -216,8 +236,13 @@ class RemoveHandler(ExpHandler):
             "keep": b_bool(data, "keep"),
         }
         path = b_str(data, "path")
-        removed = await self.blocking(lambda: self.project(path).exp_remove(names, **kwargs))
-        self.reply({"removed": removed})
+
+        def remove() -> list[str]:
+            project = self.project(path)
+            configured_remote(project, kwargs["git_remote"])
+            return project.exp_remove(names, **kwargs)
+
+        self.reply({"removed": await self.blocking(remove)})
 
 
 class PushHandler(ExpHandler):
@@ -242,7 +267,57 @@ class PushHandler(ExpHandler):
             "run_cache": b_bool(data, "run_cache"),
         }
         path = b_str(data, "path")
-        result = await self.blocking(
-            lambda: self.project(path).exp_push(remote, names, **kwargs)  # type: ignore[arg-type]
-        )
-        self.reply(result)
+
+        def push() -> Any:
+            project = self.project(path)
+            return project.exp_push(configured_remote(project, remote) or "", names, **kwargs)
+
+        self.reply(await self.blocking(push))
+
+
+class PullHandler(ExpHandler):
+    """POST pull: fetch experiments from a Git remote (``Project.exp_pull``)."""
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        """Body: path, git_remote, names, rev, num, all_commits, force, pull_cache,
+        dvc_remote, run_cache."""
+        fields = {"git_remote", "names", "rev", "num", "all_commits", "force"}
+        data = self.body(fields | {"pull_cache", "dvc_remote", "run_cache"})
+        remote = b_str(data, "git_remote", required=True)
+        names = b_strs(data, "names")
+        kwargs: dict[str, Any] = {
+            "rev": b_strs(data, "rev"),
+            "num": b_int(data, "num", 1, minimum=1),
+            "all_commits": b_bool(data, "all_commits"),
+            "force": b_bool(data, "force"),
+            "pull_cache": b_bool(data, "pull_cache", True),
+            "dvc_remote": b_str(data, "dvc_remote"),
+            "run_cache": b_bool(data, "run_cache"),
+        }
+        path = b_str(data, "path")
+
+        def pull() -> Any:
+            project = self.project(path)
+            return project.exp_pull(configured_remote(project, remote) or "", names, **kwargs)
+
+        self.reply(await self.blocking(pull))
+
+
+class SaveHandler(ExpHandler):
+    """POST save: record the workspace as an experiment (``Project.exp_save``)."""
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        """Body: path, name, message, force, targets."""
+        data = self.body({"name", "message", "force", "targets"})
+        kwargs: dict[str, Any] = {
+            "targets": b_strs(data, "targets"),
+            "name": b_str(data, "name"),
+            "message": b_str(data, "message"),
+            "force": b_bool(data, "force"),
+        }
+        path = b_str(data, "path")
+        self.reply(await self.blocking(lambda: self.project(path).exp_save(**kwargs)))

@@ -6,9 +6,16 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from ..errors import InvalidArgumentError
-from .base import ExpHandler, b_bool, b_int, b_str
+from .base import ExpHandler, b_bool, b_int, b_str, b_strs
 
-__all__ = ["QueueLogsHandler", "QueueStartHandler", "QueueStatusHandler", "QueueStopHandler"]
+__all__ = [
+    "QueueKillHandler",
+    "QueueLogsHandler",
+    "QueueRemoveHandler",
+    "QueueStartHandler",
+    "QueueStatusHandler",
+    "QueueStopHandler",
+]
 
 
 class QueueStartHandler(ExpHandler):
@@ -68,3 +75,38 @@ class QueueLogsHandler(ExpHandler):
             raise InvalidArgumentError("name is required", argument="name")
         text = await self.blocking(lambda: self.project(path).queue_logs(name))
         self.reply({"name": name, "log": text})
+
+
+class QueueKillHandler(ExpHandler):
+    """POST queue/kill: stop running queued experiments (they end Failed, logs kept)."""
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        """Body: path, names (non-empty)."""
+        data = self.body({"names"})
+        names = b_strs(data, "names")
+        if not names:
+            raise InvalidArgumentError("names must name at least one entry", argument="names")
+        path = b_str(data, "path")
+        entries = await self.blocking(lambda: self.project(path).queue_kill(names))
+        self.reply({"entries": entries})
+
+
+class QueueRemoveHandler(ExpHandler):
+    """POST queue/remove: remove entries by name or by state (running ones refused)."""
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        """Body: path, names, all, queued, success, failed."""
+        data = self.body({"names", "all", "queued", "success", "failed"})
+        names = b_strs(data, "names")
+        flags = {k: b_bool(data, k) for k in ("all", "queued", "success", "failed")}
+        if not names and not any(flags.values()):
+            raise InvalidArgumentError(
+                "give names, or one of all, queued, success, failed", argument="names"
+            )
+        path = b_str(data, "path")
+        entries = await self.blocking(lambda: self.project(path).queue_remove(names, **flags))
+        self.reply({"removed": entries})
