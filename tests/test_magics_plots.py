@@ -93,3 +93,22 @@ def test_checkpoint_steps_of_a_real_run(ip: Any, make_project: Any, in_dir: Any)
     chart = ip.run_line_magic("exp_plots", "epoch --steps")
     steps = sorted((r["step"], r["value"]) for r in values(chart) if r["experiment"] == "ckpt")
     assert steps == [(0, 1), (1, 2), (2, 3), (3, 3)]  # Step 0 is the first checkpoint
+
+
+def test_parallel_defaults_to_varying_params_and_rows_with_the_metric() -> None:
+    from jupyter_exp.ipython.plots import choose_chart
+
+    frame = pd.DataFrame(
+        {
+            "Experiment": ["a", "b", "c"],
+            "lr": [0.1, 0.2, 0.3],
+            "seed": pd.array([7, 7, 7], dtype="Int64"),
+            "acc": [0.5, 0.7, None],
+        }
+    )
+    kinds = {"lr": "param", "seed": "param", "acc": "metric"}
+    chart = choose_chart(frame, kinds, parallel=True)
+    assert chart.spec["encoding"]["x"]["sort"] == ["lr", "acc"]  # seed never changes
+    assert {r["experiment"] for r in values(chart)} == {"a", "b"}  # c has no acc
+    forced = choose_chart(frame, kinds, ["acc"], parallel=True, params=["seed", "lr"])
+    assert forced.spec["encoding"]["x"]["sort"] == ["seed", "lr", "acc"]

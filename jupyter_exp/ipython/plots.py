@@ -101,7 +101,9 @@ def metrics_chart(frame: pd.DataFrame, metrics: Sequence[str]) -> Chart:
     spec = {
         "$schema": SCHEMA,
         "data": {"values": long_records(frame, metrics)},
-        "facet": {"column": {"field": "name", "type": "nominal", "title": None}},
+        "facet": {
+            "column": {"field": "name", "type": "nominal", "title": None, "sort": list(metrics)}
+        },
         "spec": {
             "mark": "bar",
             "encoding": {
@@ -122,7 +124,9 @@ def steps_chart(frame: pd.DataFrame, metrics: Sequence[str]) -> Chart:
     spec = {
         "$schema": SCHEMA,
         "data": {"values": long_records(rows, metrics)},
-        "facet": {"column": {"field": "name", "type": "nominal", "title": None}},
+        "facet": {
+            "column": {"field": "name", "type": "nominal", "title": None, "sort": list(metrics)}
+        },
         "spec": {
             "mark": {"type": "line", "point": True},
             "encoding": {
@@ -163,7 +167,13 @@ def parallel_chart(frame: pd.DataFrame, params: Sequence[str], metric: str) -> C
         ],
         "mark": {"type": "line", "point": True},
         "encoding": {
-            "x": {"field": "name", "type": "nominal", "sort": axes, "title": None},
+            "x": {
+                "field": "name",
+                "type": "nominal",
+                "sort": axes,
+                "title": None,
+                "axis": {"labelAngle": 0},
+            },
             "y": {"field": "scaled", "type": "quantitative", "axis": None},
             "detail": {"field": "row", "type": "nominal"},
             "color": {"field": "colour", "type": "quantitative", "title": metric},
@@ -194,11 +204,15 @@ def choose_chart(
     if not chosen:
         raise ValueError("no numeric metric to plot")
     if parallel:
+        # Rows without the metric would be lines that end nowhere.
+        frame = frame[frame[chosen[0]].notna()]
         numeric_params = numeric_columns(frame, kinds, "param")
         wrong = [p for p in params if p not in numeric_params]
         if wrong:
             raise ValueError(f"no numeric param named {wrong[0]!r}")
-        axes = list(params) or numeric_params
+        # By default the params that vary: a constant one is a flat line that says nothing.
+        varying = [p for p in numeric_params if frame[p].nunique(dropna=True) > 1]
+        axes = list(params) or varying or numeric_params
         if not axes:
             raise ValueError("no numeric param to plot against")
         return parallel_chart(frame, axes, chosen[0])
