@@ -155,6 +155,11 @@ def test_run_all_cli_streams_progress_and_exp_show_states(project: Path) -> None
     status = run_cli(project, "queue", "status")
     assert "cli-1" in status.stdout and "Queued" in status.stdout
     assert "Worker status: 0 active, 0 idle" in status.stdout
+    shown = run_cli(project, "show", "--no-pager")
+    assert shown.stdout.count("Queued") == 2, shown.stdout
+    table = Project(project).exp_show_data()
+    states = {row["Experiment"]: row["State"] for row in table["rows"] if row.get("Experiment")}
+    assert states.get("cli-1") == "Queued" and states.get("cli-2") == "Queued"
     bad = run_cli(project, "run", "-S", "train.lr=0.1,0.7")
     assert bad.returncode == 2 and "Sweep overrides can't be used without `--queue`" in bad.stderr
 

@@ -39,6 +39,7 @@ from .gittree import (
     read_commits,
 )
 from .lookup import find_experiment
+from .queue.store import exp_show_entries
 from .refs import EXPS_NAMESPACE, ExpRef
 from .revdata import (
     Blob,
@@ -487,3 +488,7 @@ def _read_disk(repo: Repo, path: str, files: dict[str, Content]) -> None:
         files[path] = Blob(full.read_bytes())
     except OSError:
         files[path] = None
+
+
+# The queue's entries (Queued, Running, Failed) appear as rows of their own.
+register_entry_source(exp_show_entries)

@@ -20,8 +20,6 @@ EXEC_BASELINE = f"{EXEC_NAMESPACE}/EXEC_BASELINE"
 EXEC_BRANCH = f"{EXEC_NAMESPACE}/EXEC_BRANCH"
 EXEC_HEAD = f"{EXEC_NAMESPACE}/EXEC_HEAD"
 EXEC_APPLY = f"{EXEC_NAMESPACE}/EXEC_APPLY"
-# Our queue's refs (one per queued entry), next to DVC's celery namespace.
-QUEUE_NAMESPACE = f"{EXPS_NAMESPACE}/jupyter-exp/queue"
 RESERVED = ("exec", "celery", "temp", "apply", "stash", "jupyter-exp")
 
 _SHA = re.compile(r"^[0-9a-f]{40}$")
