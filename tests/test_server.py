@@ -254,6 +254,11 @@ def test_a_repository_enclosing_the_root_is_not_used(tmp_path: Path) -> None:
         ("POST", "run", None, {"params": "train.lr=1"}, "params"),
         ("POST", "run", None, {"queue": "yes"}, "queue"),
         ("POST", "run", None, {"nmae": "typo"}, "nmae"),
+        ("POST", "run", None, {"params": ["a=1,b=2"]}, "a=1,b=2"),
+        ("POST", "run", None, {"params": ["../../evil.yaml:a=1"]}, "params"),
+        ("POST", "run", None, {"params": ["/tmp/evil.yaml:a=1"]}, "params"),
+        ("POST", "run", None, {"targets": ["../other/dvc.yaml"]}, "targets"),
+        ("POST", "save", None, {"targets": ["/etc/dvc.yaml"]}, "targets"),
         ("POST", "apply", None, {}, "experiment"),
         ("POST", "branch", None, {"experiment": 3}, "experiment"),
         ("POST", "remove", None, {}, "names"),
@@ -441,3 +446,9 @@ async def test_openapi_document_is_served_and_lists_every_route(api, jp_fetch) -
         documented = "/jobs/{id}" if path.startswith("jobs/(") else "/" + path
         assert f"  {documented}:" in text, documented
     assert _jupyter_server_extension_points() == [{"module": "jupyter_exp.server"}]
+
+
+def test_the_shipped_config_enables_the_extension() -> None:
+    config = Path(__file__).parents[1] / "jupyter-config/jupyter_server_config.d/jupyter_exp.json"
+    data = json.loads(config.read_text())
+    assert data == {"ServerApp": {"jpserver_extensions": {"jupyter_exp.server": True}}}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from pathlib import PurePosixPath
 from typing import Any, TypeVar
 
 from jupyter_server.base.handlers import APIHandler
@@ -167,6 +168,25 @@ def b_strs(data: dict[str, Any], name: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise BadRequest(f"{name} must be a list of strings", argument=name)
     return value
+
+
+def b_relpaths(data: dict[str, Any], name: str) -> list[str]:
+    """A list of repository-relative paths (or stage names): no absolute path, no ``..``.
+
+    The engine refuses such paths too; checking here keeps the answer a plain 400 that
+    names no server path.
+    """
+    values = b_strs(data, name)
+    for value in values:
+        check_relative(value, name)
+    return values
+
+
+def check_relative(value: str, name: str) -> None:
+    """400 unless ``value`` is a relative path without ``..`` components."""
+    pure = PurePosixPath(value.replace("\\", "/"))
+    if pure.is_absolute() or ".." in pure.parts or (len(value) > 1 and value[1] == ":"):
+        raise BadRequest(f"{name} must be relative to the project, got {value!r}", argument=name)
 
 
 def raise_not_found(message: str) -> None:

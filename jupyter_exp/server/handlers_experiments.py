@@ -11,7 +11,16 @@ from tornado import web
 from ..api import Project
 from ..errors import InvalidArgumentError
 from ..git import Git
-from .base import ExpHandler, b_bool, b_int, b_str, b_strs, raise_not_found
+from .base import (
+    ExpHandler,
+    b_bool,
+    b_int,
+    b_relpaths,
+    b_str,
+    b_strs,
+    check_relative,
+    raise_not_found,
+)
 
 __all__ = [
     "ApplyHandler",
@@ -45,6 +54,16 @@ def configured_remote(project: Project, remote: str | None) -> str | None:
             argument="git_remote",
         )
     return remote
+
+
+def _overrides(items: list[str]) -> list[str]:
+    """``-S`` overrides, parsed once here so a bad one or a file outside is a 400."""
+    from ..core.overrides import parse_overrides
+
+    for override in parse_overrides(items):  # raises InvalidArgumentError (400)
+        if override.file is not None:
+            check_relative(override.file, "params")
+    return items
 
 
 class ExperimentsHandler(ExpHandler):
@@ -137,8 +156,8 @@ class RunHandler(ExpHandler):
         temp."""
         data = self.body(self.FIELDS)
         kwargs: dict[str, Any] = {
-            "params": b_strs(data, "params"),
-            "targets": b_strs(data, "targets"),
+            "params": _overrides(b_strs(data, "params")),
+            "targets": b_relpaths(data, "targets"),
             "name": b_str(data, "name"),
             "message": b_str(data, "message"),
             "force": b_bool(data, "force"),
@@ -314,7 +333,7 @@ class SaveHandler(ExpHandler):
         """Body: path, name, message, force, targets."""
         data = self.body({"name", "message", "force", "targets"})
         kwargs: dict[str, Any] = {
-            "targets": b_strs(data, "targets"),
+            "targets": b_relpaths(data, "targets"),
             "name": b_str(data, "name"),
             "message": b_str(data, "message"),
             "force": b_bool(data, "force"),
