@@ -302,6 +302,7 @@ async def test_run_job_then_show_diff_plots_branch_apply_remove(api, project_dir
         "POST", "run", body={"path": "proj", "params": ["train.lr=0.25"], "name": "lr-a"}
     )
     assert status == 202, body
+    assert body["job"]["project"] == "proj" and body["job"]["status"] in ("pending", "running")
     job = await wait_job(api, body["job"]["id"])
     assert job["status"] == "success", job
     assert job["result"]["name"] == "lr-a" and job["result"]["metrics"]

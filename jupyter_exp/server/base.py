@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
 
 from jupyter_server.base.handlers import APIHandler
@@ -68,6 +68,11 @@ class ExpHandler(APIHandler):
     def project(self, path: str | None) -> Project:
         """The project containing ``path`` (403/404 as :func:`project_for` decides)."""
         return project_for(self.root_dir, path)
+
+    def api_path(self, project: Project) -> str:
+        """The project's root as the API names it: relative to the server root, ``/``."""
+        relative = project.root.resolve().relative_to(Path(self.root_dir).resolve())
+        return relative.as_posix()
 
     async def blocking(self, fn: Callable[[], T]) -> T:
         """Run ``fn`` in a thread so the event loop stays free."""

@@ -171,7 +171,7 @@ class RunHandler(ExpHandler):
             self.reply({"queued": entries})
             return
         job = self.jobs.submit(
-            "run", str(project.root), lambda sink: project.exp_run(on_event=sink, **kwargs)
+            "run", self.api_path(project), lambda sink: project.exp_run(on_event=sink, **kwargs)
         )
         self.set_header("Location", self.base_url.rstrip("/") + f"/jupyter-exp/api/jobs/{job.id}")
         self.reply({"job": self.jobs.snapshot(job)}, status=202)
