@@ -110,3 +110,6 @@ def test_dvc_exp_show_reads_our_chains(dvc, shown) -> None:
     assert ckpt["revs"][0]["rev"] == tip
     ours = json.loads(run_cli(root, "show", "--json").stdout)
     assert ours == theirs
+    # The lock our checkpoints left is DVC's: train is up to date (evaluate.py was
+    # edited for the plain experiment and put back).
+    assert "train:" not in dvc(root, "status").stdout

@@ -44,9 +44,7 @@ from ..core.state import StateDB, state_path
 from ..core.yamlio import load_yaml
 from ..errors import InvalidArgumentError
 from ..git import Git
-from .executors.base import (
-    ExpJob,
-)
+from .executors.base import ExpJob
 from .lookup import Experiment, find_experiment
 from .refs import EXEC_APPLY, EXEC_NAMESPACE, ExpRef, baseline_prefix
 from .revision import git_prefix
