@@ -17,7 +17,15 @@ from .errors import JupyterExpError
 if TYPE_CHECKING:
     from .api import Project
 
-__all__ = ["JupyterExpError", "Project", "__version__", "log_metric", "log_param", "log_params"]
+__all__ = [
+    "JupyterExpError",
+    "Project",
+    "__version__",
+    "log_metric",
+    "log_param",
+    "log_params",
+    "make_checkpoint",
+]
 
 # Name -> module for what is imported on first access.
 _LAZY = {
@@ -25,6 +33,7 @@ _LAZY = {
     "log_metric": "tracking",
     "log_param": "tracking",
     "log_params": "tracking",
+    "make_checkpoint": "checkpoints",
 }
 
 

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import ClassVar, Literal
 
 __all__ = [
+    "CheckpointTaken",
     "DataSourceChecked",
     "Event",
     "EventSink",
@@ -154,3 +155,13 @@ class NotebookCellProgress(Event):
     notebook: str
     cell: int
     total: int
+
+
+@dataclass(frozen=True)
+class CheckpointTaken(Event):
+    """A checkpoint of ``stage`` was committed (``count``: the stage's so far in this run)."""
+
+    kind: ClassVar[str] = "checkpoint-taken"
+    stage: str
+    count: int
+    duration: float

@@ -26,9 +26,9 @@ from checkpoint_project import (
 
 from jupyter_exp import Project
 from jupyter_exp.checkpoints import make_checkpoint
-from jupyter_exp.core.checkpoint_signal import CheckpointTaken, SignalWatcher, signal_path
+from jupyter_exp.core.checkpoint_signal import SignalWatcher, signal_path
 from jupyter_exp.errors import MissingOutputError, StageFailedError
-from jupyter_exp.events import Event
+from jupyter_exp.events import CheckpointTaken, Event
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from ..events import (
+        CheckpointTaken,
         DataSourceChecked,
         Event,
         HashingProgress,
@@ -291,6 +292,14 @@ class ReproRenderer:
         elif self.ui.verbose:
             self.ui.write(text)
 
+    def _checkpoint(self, event: CheckpointTaken) -> None:
+        self._end_hashing()
+        self.ui.write(
+            f"Checkpoint {event.count} of stage '{event.stage}' recorded "
+            f"({format_duration(event.duration)})",
+            style="cyan",
+        )
+
     _handlers: dict[str, Any] = {
         "stage-started": _started,
         "stage-output": _output,
@@ -302,6 +311,7 @@ class ReproRenderer:
         "lockfile-updated": _lockfile,
         "hashing-progress": _hashing_progress,
         "notebook-cell-progress": _notebook_progress,
+        "checkpoint-taken": _checkpoint,
     }
 
 

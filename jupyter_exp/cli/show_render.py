@@ -27,7 +27,15 @@ if TYPE_CHECKING:
 DEFAULT_PRECISION = 5
 FILL = "-"
 ERRORED = "!"
-_TREE = {"branch_commit": "├──", "branch_base": "└──", "baseline": ""}
+_TREE = {
+    "branch_commit": "├──",
+    "branch_base": "└──",
+    "baseline": "",
+    # Checkpoint series under their experiment, drawn as DVC 2 drew them.
+    "checkpoint_tip": "│ ╓",
+    "checkpoint_commit": "│ ╟",
+    "checkpoint_base": "├─╨",
+}
 _MERGED = ("rev", "typ", "parent")
 
 

@@ -34,17 +34,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
 
-from ..events import Event, EventSink
+from ..events import CheckpointTaken, EventSink
 from .pipeline.model import Stage
 
 __all__ = [
     "ENV_CHECKPOINT",
     "SIGNAL_FILE",
-    "CheckpointTaken",
     "SignalWatcher",
     "is_checkpoint_stage",
     "signal_path",
@@ -55,16 +52,6 @@ SIGNAL_FILE = "DVC_CHECKPOINT"
 ENV_CHECKPOINT = "DVC_CHECKPOINT"
 # Polling the file costs one stat() per tick; 5 ms keeps the handshake short.
 POLL_INTERVAL = 0.005
-
-
-@dataclass(frozen=True)
-class CheckpointTaken(Event):
-    """A checkpoint of ``stage`` was committed (``count``: the stage's so far in this run)."""
-
-    kind: ClassVar[str] = "checkpoint-taken"
-    stage: str
-    count: int
-    duration: float
 
 
 def signal_path(root: Path) -> Path:
