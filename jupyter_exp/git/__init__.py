@@ -1,5 +1,11 @@
-"""Git access for the experiments layer: the only package that runs git."""
+"""Git access for the experiments layer: the only package that runs git.
 
-from .repository import ZERO_SHA, Git, RefInfo, TreeEntry
+:class:`Git` combines the repository-level plumbing (``repository.py``: running git,
+revisions, refs, reading commits and history) with the work-tree operations
+(``workspace.py``) and the remote ones (``remotes.py``).
+"""
+
+from .repository import Git, RefInfo, TreeEntry
+from .workspace import ZERO_SHA
 
 __all__ = ["ZERO_SHA", "Git", "RefInfo", "TreeEntry"]

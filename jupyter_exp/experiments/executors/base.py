@@ -35,8 +35,7 @@ from ...errors import (
     GitError,
     InvalidExperimentNameError,
 )
-from ...git import Git
-from ...git.repository import ZERO_SHA
+from ...git import ZERO_SHA, Git
 from ..names import random_name
 from ..refs import ExpRef, baseline_prefix, validate_name
 

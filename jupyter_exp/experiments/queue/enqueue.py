@@ -25,8 +25,7 @@ from ...core.overrides import Override, apply_overrides, expand_sweeps, parse_ov
 from ...core.repo import Repo
 from ...core.repro import ReproOptions
 from ...errors import ExperimentExistsError, InvalidArgumentError, InvalidExperimentNameError
-from ...git import Git
-from ...git.repository import ZERO_SHA
+from ...git import ZERO_SHA, Git
 from ..executors.base import ExpJob, fresh_name, git_paths, require_baseline
 from ..executors.temp import check_copy_paths, snapshot_workspace
 from ..refs import ExpRef, validate_name
