@@ -171,8 +171,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """``python -m jupyter_exp.experiments.queue.dask_backend ROOT ADDRESS JOBS WORKER_ID``."""
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) != 4:
-        print("usage: python -m jupyter_exp.experiments.queue.dask_backend ROOT ADDRESS JOBS ID")
-        return 2
+        # Internal entry point: a wrong call is a bug, reported on stderr.
+        raise SystemExit(
+            "usage: python -m jupyter_exp.experiments.queue.dask_backend ROOT ADDRESS JOBS ID"
+        )
     root, address, jobs, worker_id = args
     store = QueueStore(root)
     try:

@@ -292,8 +292,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) not in (2, 3):
-        print("usage: python -m jupyter_exp.experiments.queue.entry ROOT ENTRY_ID [WORKER]")
-        return 2
+        # Internal entry point: a wrong call is a bug, reported on stderr.
+        raise SystemExit(
+            "usage: python -m jupyter_exp.experiments.queue.entry ROOT ENTRY_ID [WORKER]"
+        )
     try:
         try_run_entry(args[0], args[1], worker=args[2] if len(args) == 3 else None)
     except KilledError:

@@ -206,8 +206,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """``python -m jupyter_exp.experiments.queue.workers ROOT WORKER_ID``."""
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) != 2:
-        print("usage: python -m jupyter_exp.experiments.queue.workers ROOT WORKER_ID")
-        return 2
+        # Internal entry point: a wrong call is a bug, reported on stderr.
+        raise SystemExit("usage: python -m jupyter_exp.experiments.queue.workers ROOT WORKER_ID")
     worker_loop(args[0], args[1])
     return 0
 
