@@ -1,0 +1,216 @@
+"""Comparing experiments (``exp show``, ``exp list``).
+
+A part of :class:`jupyter_exp.Project`, which combines it with the other classes of this
+package. The methods are thin: they turn arguments into the experiments layer's calls
+and return its results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from ..core.repo import Repo
+from ..events import EventSink
+
+if TYPE_CHECKING:  # experiment results: their modules are imported when called
+    from ..git import Git
+
+
+if TYPE_CHECKING:  # exp show / list
+    import pandas as pd
+
+    from ..experiments.collect import CollectOptions
+    from ..experiments.ls import BaselineExperiments
+    from ..experiments.show import ExpTable
+
+
+class ExperimentComparison:
+    """Comparing experiments (``exp show``, ``exp list``)."""
+
+    # Provided by Project.
+    repo: Repo
+    on_event: EventSink
+    root: Path
+    _git: Callable[[], Git]
+
+    def exp_show(
+        self,
+        revs: str | Sequence[str] | None = None,
+        num: int = 1,
+        param_deps: bool = False,
+        force: bool = False,
+        *,
+        all_branches: bool = False,
+        all_tags: bool = False,
+        all_commits: bool = False,
+        hide_workspace: bool = False,
+        hide_queued: bool = False,
+        hide_failed: bool = False,
+        sha_only: bool = False,
+        include_metrics: Sequence[str] = (),
+        exclude_metrics: Sequence[str] = (),
+        include_params: Sequence[str] = (),
+        exclude_params: Sequence[str] = (),
+        keep: Sequence[str] = (),
+        drop: Sequence[str] = (),
+        only_changed: bool = False,
+        sort_by: str | None = None,
+        sort_order: Literal["asc", "desc"] = "asc",
+    ) -> pd.DataFrame:
+        """Experiments as a pandas DataFrame, one row per workspace/baseline/experiment.
+
+        Columns are named and ordered as ``dvc.api.exp_show`` names them (``Experiment,
+        rev, typ, Created, parent, State, Executor``, metrics, params, dependency
+        hashes), with typed values (see :mod:`jupyter_exp.experiments.dataframe`).
+        ``revs``/``num``/``param_deps`` are ``dvc.api.exp_show``'s; ``force`` is accepted
+        for it and changes nothing (we keep no cache that could be stale). The other
+        arguments are ``jupyter exp show``'s flags. Raises
+        :class:`~jupyter_exp.errors.RevisionNotFoundError` or
+        :class:`~jupyter_exp.errors.InvalidArgumentError`.
+        """
+        from ..experiments.dataframe import to_dataframe
+
+        return to_dataframe(self._exp_table(locals()))
+
+    def exp_show_data(
+        self,
+        revs: str | Sequence[str] | None = None,
+        num: int = 1,
+        param_deps: bool = False,
+        force: bool = False,
+        *,
+        all_branches: bool = False,
+        all_tags: bool = False,
+        all_commits: bool = False,
+        hide_workspace: bool = False,
+        hide_queued: bool = False,
+        hide_failed: bool = False,
+        sha_only: bool = False,
+        include_metrics: Sequence[str] = (),
+        exclude_metrics: Sequence[str] = (),
+        include_params: Sequence[str] = (),
+        exclude_params: Sequence[str] = (),
+        keep: Sequence[str] = (),
+        drop: Sequence[str] = (),
+        only_changed: bool = False,
+        sort_by: str | None = None,
+        sort_order: Literal["asc", "desc"] = "asc",
+    ) -> dict[str, Any]:
+        """The same table as :meth:`exp_show`, JSON-able, for the server and widgets.
+
+        ``{"columns": [{"name", "kind", "path", "key"}...], "rows": [{"id", "baseline",
+        "Experiment", "rev", "typ", "Created", "parent", "State", "Executor", "values",
+        "errors"}...]}``; ``kind`` is ``meta``, ``metric``, ``param`` or ``dep``.
+        """
+        return self._exp_table(locals()).to_dict()
+
+    def exp_show_table(
+        self,
+        revs: str | Sequence[str] | None = None,
+        num: int = 1,
+        param_deps: bool = False,
+        force: bool = False,
+        *,
+        all_branches: bool = False,
+        all_tags: bool = False,
+        all_commits: bool = False,
+        hide_workspace: bool = False,
+        hide_queued: bool = False,
+        hide_failed: bool = False,
+        sha_only: bool = False,
+        include_metrics: Sequence[str] = (),
+        exclude_metrics: Sequence[str] = (),
+        include_params: Sequence[str] = (),
+        exclude_params: Sequence[str] = (),
+        keep: Sequence[str] = (),
+        drop: Sequence[str] = (),
+        only_changed: bool = False,
+        sort_by: str | None = None,
+        sort_order: Literal["asc", "desc"] = "asc",
+    ) -> ExpTable:
+        """The table behind :meth:`exp_show` as the neutral model front ends render.
+
+        Same arguments as :meth:`exp_show`; see :class:`~jupyter_exp.experiments.show.ExpTable`.
+        """
+        return self._exp_table(locals())
+
+    def exp_show_json(
+        self,
+        revs: str | Sequence[str] | None = None,
+        num: int = 1,
+        param_deps: bool = False,
+        *,
+        all_branches: bool = False,
+        all_tags: bool = False,
+        all_commits: bool = False,
+        hide_workspace: bool = False,
+        hide_queued: bool = False,
+        hide_failed: bool = False,
+        sha_only: bool = False,
+    ) -> list[dict[str, Any]]:
+        """What ``dvc exp show --json`` prints: DVC's ``ExpState`` records as data."""
+        from ..experiments.collect import collect_states, states_to_json
+
+        options = _collect_options(locals())
+        return states_to_json(collect_states(self.repo, options))
+
+    def exp_list(
+        self,
+        revs: str | Sequence[str] | None = None,
+        *,
+        all_commits: bool = False,
+        num: int = 1,
+        git_remote: str | None = None,
+    ) -> list[BaselineExperiments]:
+        """Experiment names per baseline (``HEAD`` by default), as ``dvc exp list``.
+
+        With ``git_remote`` (a remote name or URL) the experiments on that remote are
+        listed, without their commits.
+        """
+        from ..experiments.ls import list_by_baseline
+        from ..git import Git
+
+        return list_by_baseline(
+            Git.find(self.root),
+            revs=[revs] if isinstance(revs, str) else list(revs or ()),
+            all_commits=all_commits,
+            num=num,
+            git_remote=git_remote,
+        )
+
+    def _exp_table(self, args: dict[str, Any]) -> ExpTable:
+        from ..experiments.show import ShowOptions, show_table
+
+        show = ShowOptions(
+            include_metrics=tuple(args["include_metrics"]),
+            exclude_metrics=tuple(args["exclude_metrics"]),
+            include_params=tuple(args["include_params"]),
+            exclude_params=tuple(args["exclude_params"]),
+            keep=tuple(args["keep"]),
+            drop=tuple(args["drop"]),
+            only_changed=args["only_changed"],
+            sort_by=args["sort_by"],
+            sort_order=args["sort_order"],
+        )
+        return show_table(self.repo, _collect_options(args), show)
+
+
+def _collect_options(args: dict[str, Any]) -> CollectOptions:
+    """``exp show``'s revision arguments (a method's ``locals()``) as options."""
+    from ..experiments.collect import CollectOptions
+
+    revs = args["revs"]
+    return CollectOptions(
+        revs=(revs,) if isinstance(revs, str) else tuple(revs or ()),
+        all_branches=args["all_branches"],
+        all_tags=args["all_tags"],
+        all_commits=args["all_commits"],
+        num=args["num"],
+        hide_queued=args["hide_queued"],
+        hide_failed=args["hide_failed"],
+        hide_workspace=args["hide_workspace"],
+        sha_only=args["sha_only"],
+        param_deps=args["param_deps"],
+    )
