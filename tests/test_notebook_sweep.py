@@ -59,16 +59,16 @@ def project(make_project: Callable[..., Path]) -> Path:
 
 
 @pytest.mark.slow
-def test_a_swept_notebook_runs_on_two_workers_and_keeps_each_executed_notebook(
+def test_a_3_point_notebook_sweep_runs_on_two_workers_and_keeps_each_executed_notebook(
     project: Path,
 ) -> None:
     api = Project(project)
-    queued = api.exp_run(queue=True, params=["train.lr=0.2,0.3"], name="nb")
-    assert [entry.name for entry in queued] == ["nb-1", "nb-2"]
+    queued = api.exp_run(queue=True, params=["train.lr=0.2,0.3,0.4"], name="nb")
+    assert [entry.name for entry in queued] == ["nb-1", "nb-2", "nb-3"]
     api.exp_run(run_all=True, jobs=2)
 
     refs = git(project, "for-each-ref", "--format=%(refname)", "refs/exps/").split()
-    assert sorted(ref.rsplit("/", 1)[1] for ref in refs) == ["nb-1", "nb-2"]
+    assert sorted(ref.rsplit("/", 1)[1] for ref in refs) == ["nb-1", "nb-2", "nb-3"]
     cache = Cache(Repo(project))
     seen = {}
     for ref in refs:
@@ -79,7 +79,7 @@ def test_a_swept_notebook_runs_on_two_workers_and_keeps_each_executed_notebook(
         (out,) = [o for o in entry["outs"] if o["path"] == "train.out.ipynb"]
         # The executed notebook of this experiment is in the cache, with its own values.
         seen[name] = (lr, injected(cache.object_path(out["md5"]))["lr"])
-    assert seen == {"nb-1": (0.2, 0.2), "nb-2": (0.3, 0.3)}
+    assert seen == {"nb-1": (0.2, 0.2), "nb-2": (0.3, 0.3), "nb-3": (0.4, 0.4)}
     # The workspace was not touched by the queued runs.
     assert (project / "params.yaml").read_text() == PARAMS
     assert not (project / "train.out.ipynb").exists()
