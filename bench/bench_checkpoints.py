@@ -37,12 +37,12 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from common import isolated_env, machine, write_section
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
-SECTION_START = "<!-- bench_checkpoints: start -->"
-SECTION_END = "<!-- bench_checkpoints: end -->"
 
 TRAIN_PY = """\
 import json, os, sys, time
@@ -82,25 +82,6 @@ stages:
 PARAMS = "train:\n  lr: 0.001\n  epochs: 100\n"
 
 
-def _env(scratch: Path) -> dict[str, str]:
-    home = scratch / "home"
-    home.mkdir(exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DVC_")}
-    env.update(
-        HOME=str(home),
-        DVC_NO_ANALYTICS="1",
-        DVC_TEST="true",
-        DVC_STUDIO_OFFLINE="true",
-        DVC_SITE_CACHE_DIR=str(scratch / "dvc-site"),
-        GIT_AUTHOR_NAME="bench",
-        GIT_AUTHOR_EMAIL="bench@example.com",
-        GIT_COMMITTER_NAME="bench",
-        GIT_COMMITTER_EMAIL="bench@example.com",
-        GIT_CONFIG_NOSYSTEM="1",
-    )
-    return env
-
-
 def _git(root: Path, env: dict[str, str], *args: str, stdin: bytes | None = None) -> str:
     done = subprocess.run(
         ["git", *args], cwd=root, env=env, input=stdin, capture_output=True, check=True
@@ -130,7 +111,7 @@ def bench_handshake(scratch: Path, steps: int, mib: int) -> dict[str, float]:
     from jupyter_exp import Project
     from jupyter_exp.core.checkpoint_signal import CheckpointTaken
 
-    env = _env(scratch)
+    env = isolated_env(scratch)
     root = scratch / "handshake"
     _project(root, env)
     timings = scratch / "timings.json"
@@ -253,7 +234,7 @@ def _dvc() -> list[str] | None:
 
 def bench_show(scratch: Path, exps: int, length: int, repeats: int, dvc: bool) -> dict:
     """Cold/warm medians of exp show over ``exps`` x ``length`` checkpoints."""
-    env = _env(scratch)
+    env = isolated_env(scratch)
     root = scratch / "show"
     baseline = _project(root, env)
     started = time.perf_counter()
@@ -308,18 +289,6 @@ def bench_show(scratch: Path, exps: int, length: int, repeats: int, dvc: bool) -
 # --- report ----------------------------------------------------------------------------------
 
 
-def _machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{platform.system()} {platform.release()}, {cpu}, {os.cpu_count()} cores"
-
-
 def render(hand: dict, show: dict, args: argparse.Namespace) -> str:
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     share = hand["median"] / 1.0 * 100
@@ -329,7 +298,7 @@ def render(hand: dict, show: dict, args: argparse.Namespace) -> str:
         f"Run {now} by `python bench/bench_checkpoints.py --steps {args.steps} "
         f"--mib {args.mib} --exps {args.exps} --checkpoints {args.checkpoints}`.",
         "",
-        f"- machine: {_machine()}; python {platform.python_version()}",
+        f"- machine: {machine()}; python {platform.python_version()}",
         "",
         f"One checkpoint with a {hand['mib']} MiB model (new content each step) and "
         f"metrics.json, {hand['steps']} steps, seen from the training script "
@@ -368,19 +337,6 @@ def render(hand: dict, show: dict, args: argparse.Namespace) -> str:
     return "\n".join(lines) + "\n"
 
 
-def append_section(path: Path, section: str) -> None:
-    """Put ``section`` between our markers in ``path``, keeping everything else."""
-    text = path.read_text() if path.exists() else ""
-    block = f"{SECTION_START}\n{section}{SECTION_END}\n"
-    if SECTION_START in text and SECTION_END in text:
-        before, rest = text.split(SECTION_START, 1)
-        after = rest.split(SECTION_END, 1)[1].lstrip("\n")
-        text = before + block + after
-    else:
-        text = (text.rstrip("\n") + "\n\n" if text else "") + block
-    path.write_text(text)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=20)
@@ -399,7 +355,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     section = render(hand, show, args)
     print(section)
     if not args.no_write:
-        append_section(args.out, section)
+        write_section(args.out, "bench_checkpoints", section)
     return 0
 
 

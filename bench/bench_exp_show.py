@@ -34,7 +34,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from results_file import write_section
+from common import isolated_env, machine, write_section
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -75,25 +75,6 @@ TRAIN_SH = """\
 cat data/prepared.txt > model.bin
 printf '{"acc": 0.5, "loss": 0.5, "val": {"acc": 0.4}}' > metrics.json
 """
-
-
-def _env(scratch: Path) -> dict[str, str]:
-    home = scratch / "home"
-    home.mkdir(exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DVC_")}
-    env.update(
-        HOME=str(home),
-        DVC_NO_ANALYTICS="1",
-        DVC_TEST="true",
-        DVC_STUDIO_OFFLINE="true",
-        DVC_SITE_CACHE_DIR=str(scratch / "dvc-site"),
-        GIT_AUTHOR_NAME="bench",
-        GIT_AUTHOR_EMAIL="bench@example.com",
-        GIT_COMMITTER_NAME="bench",
-        GIT_COMMITTER_EMAIL="bench@example.com",
-        GIT_CONFIG_NOSYSTEM="1",
-    )
-    return env
 
 
 def _dvc(explicit: str | None) -> list[str]:
@@ -208,18 +189,6 @@ def startup_floor(repeats: int) -> float:
     return statistics.median(times)
 
 
-def _machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{platform.system()} {platform.release()}, {cpu}, {os.cpu_count()} cores"
-
-
 def _version(argv: list[str], env: dict[str, str]) -> str:
     done = subprocess.run(
         [*argv, "--version"], env=env, capture_output=True, text=True, check=False
@@ -296,7 +265,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     results: dict[int, dict] = {}
     with tempfile.TemporaryDirectory(prefix="bench-exp-show-") as tmp:
         scratch = Path(tmp)
-        env = _env(scratch)
+        env = isolated_env(scratch)
         os.environ.update({k: env[k] for k in env if k.startswith("GIT_")})
         dvc, ours = _dvc(args.dvc), _ours(args.ours)
         dvc_env = {k: v for k, v in env.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
@@ -312,7 +281,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         info = {
             "date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
             "args": " ".join(sys.argv[1:] if argv is None else argv) or "(defaults)",
-            "machine": _machine(),
+            "machine": machine(),
             "python": platform.python_version(),
             "dvc": _version(dvc, dvc_env),
             "ours": _version(ours, env),

@@ -25,7 +25,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from results_file import write_section
+from common import write_section
 
 HERE = Path(__file__).resolve().parent
 NOTEBOOK = HERE.parent / "tests" / "notebooks" / "train.ipynb"

@@ -32,7 +32,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from results_file import write_section
+from common import isolated_env, machine, write_section
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -79,21 +79,9 @@ def _dvc(explicit: str | None) -> Path:
         return Path(found)
 
 
-def _env(scratch: Path, dvc: Path | None = None) -> dict[str, str]:
-    home = scratch / "home"
-    home.mkdir(exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DVC_")}
-    env.update(
-        HOME=str(home),
-        DVC_NO_ANALYTICS="1",
-        DVC_STUDIO_OFFLINE="true",
-        DVC_SITE_CACHE_DIR=str(scratch / "dvc-site"),
-        GIT_AUTHOR_NAME="bench",
-        GIT_AUTHOR_EMAIL="bench@example.com",
-        GIT_COMMITTER_NAME="bench",
-        GIT_COMMITTER_EMAIL="bench@example.com",
-        GIT_CONFIG_NOSYSTEM="1",
-    )
+def _queue_env(scratch: Path, dvc: Path | None = None) -> dict[str, str]:
+    """The shared isolated env; with ``dvc``, its venv first on PATH for DVC's workers."""
+    env = isolated_env(scratch, dvc_test=False)
     if dvc is not None:
         for var in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV"):
             env.pop(var, None)
@@ -239,18 +227,6 @@ def render(results: dict, info: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{platform.system()} {platform.release()}, {cpu}, {os.cpu_count()} cores"
-
-
 def _version(argv: list[str], env: dict[str, str]) -> str:
     done = subprocess.run([*argv, "--version"], env=env, capture_output=True, text=True)
     return (done.stdout.strip() or "unknown").split()[-1]
@@ -273,7 +249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     counts: dict[str, int] = {}
     with tempfile.TemporaryDirectory(prefix="bench-queue-") as tmp:
         scratch = Path(tmp)
-        env, dvc_env = _env(scratch), _env(scratch, dvc)
+        env, dvc_env = _queue_env(scratch), _queue_env(scratch, dvc)
         for rep in range(args.repeats):
             for tool in ("dvc", "ours"):
                 print(f"[{rep + 1}/{args.repeats}] {tool}: {args.experiments} queued ...")
@@ -303,7 +279,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         info = {
             "date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
             "args": " ".join(sys.argv[1:] if argv is None else argv) or "(defaults)",
-            "machine": _machine(),
+            "machine": machine(),
             "python": platform.python_version(),
             "dvc": _version([str(dvc)], dvc_env),
             "ours": _version(ours, env),

@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from results_file import write_section
+from common import isolated_env, machine, write_section
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -118,7 +118,7 @@ class Tool:
 
 
 def _dvc_tool(explicit: str | None, scratch: Path) -> Tool:
-    env = _base_env(scratch)
+    env = isolated_env(scratch)
     if explicit:
         return Tool("dvc", [explicit], env)
     sys.path.insert(0, str(REPO / "tests"))
@@ -138,31 +138,12 @@ def _dvc_tool(explicit: str | None, scratch: Path) -> Tool:
 
 
 def _our_tool(explicit: str | None, scratch: Path) -> Tool:
-    env = _base_env(scratch)
+    env = isolated_env(scratch)
     if explicit:
         return Tool("jupyter-exp", [explicit], env)
     found = shutil.which("jupyter-exp")
     argv = [found] if found else [sys.executable, "-m", "jupyter_exp.cli.main"]
     return Tool("jupyter-exp", argv, env)
-
-
-def _base_env(scratch: Path) -> dict[str, str]:
-    home = scratch / "home"
-    home.mkdir(exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DVC_")}
-    env.update(
-        HOME=str(home),
-        DVC_NO_ANALYTICS="1",
-        DVC_TEST="true",
-        DVC_STUDIO_OFFLINE="true",
-        DVC_SITE_CACHE_DIR=str(scratch / "dvc-site"),
-        GIT_AUTHOR_NAME="bench",
-        GIT_AUTHOR_EMAIL="bench@example.com",
-        GIT_COMMITTER_NAME="bench",
-        GIT_COMMITTER_EMAIL="bench@example.com",
-        GIT_CONFIG_NOSYSTEM="1",
-    )
-    return env
 
 
 # --- projects ------------------------------------------------------------------------------
@@ -361,24 +342,6 @@ def render(dvc: dict, ours: dict, md5: float | None, info: dict, repeats: int, l
     return "\n".join(lines) + "\n"
 
 
-def _machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = ""
-    try:
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-        memory = f", {total / 2**30:.0f} GiB RAM"
-    except (ValueError, OSError, AttributeError):
-        pass
-    return f"{platform.system()} {platform.release()}, {cpu}, {os.cpu_count()} cores{memory}"
-
-
 def _version(tool: Tool) -> str:
     done = subprocess.run(
         [*tool.argv, "--version"], env=tool.env, capture_output=True, text=True, check=False
@@ -418,7 +381,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         startup = startup_floor(args.repeats)
         info = {
             "date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
-            "machine": _machine(),
+            "machine": machine(memory=True),
             "python": platform.python_version(),
             "args": " ".join(sys.argv[1:] if argv is None else argv) or "(defaults)",
             "dvc": _version(dvc),
