@@ -49,20 +49,6 @@ class Config:
             )
         return types
 
-    @property
-    def autostage(self) -> bool:
-        """``core.autostage``: git-add changed lock/.gitignore files after repro."""
-        return _truthy(self.get("core", "autostage"))
-
-    @property
-    def protected(self) -> bool:
-        """``cache.protected`` is gone in DVC 3; cache files are always read-only."""
-        return True
-
-
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in ("1", "true", "yes", "on")
-
 
 def _unquote(value: str) -> str:
     value = value.strip()

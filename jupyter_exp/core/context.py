@@ -7,7 +7,6 @@ stage rewrites.
 
 from __future__ import annotations
 
-import posixpath
 from typing import Any
 
 from ..errors import MissingParamError, ParamsFileError
@@ -16,7 +15,7 @@ from .hashing import hash_path
 from .lockfile import read_lockfile, write_lock_entries
 from .objects import HashInfo, LockEntry, TreeEntry
 from .params import read_params_file, select_params
-from .pipeline.model import DEFAULT_PARAMS_FILE, Stage
+from .pipeline.model import Stage
 from .repo import Repo
 from .state import StateDB
 
@@ -104,8 +103,3 @@ class RunContext:
                     values[key] = MISSING
             result[dep.def_path] = values
         return result
-
-
-def params_file_of(stage: Stage) -> str:
-    """Repo path of the stage's default params file."""
-    return posixpath.normpath(posixpath.join(stage.wdir, DEFAULT_PARAMS_FILE))

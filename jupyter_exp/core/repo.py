@@ -75,11 +75,6 @@ class Repo:
             return path if path.is_absolute() else (self.dvc_dir / path).resolve()
         return self.dvc_dir / "cache"
 
-    @property
-    def is_initialized(self) -> bool:
-        """True when ``.dvc/`` exists."""
-        return self.dvc_dir.is_dir()
-
     def ensure_dvc_dir(self) -> bool:
         """Create ``.dvc/`` as ``dvc init`` would; return True if it was created."""
         created = not self.dvc_dir.is_dir()

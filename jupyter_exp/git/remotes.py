@@ -40,13 +40,6 @@ class RemoteOps:
             args.insert(1, "--force")
         self.run(*args)
 
-    def fetch(self, remote: str, refspecs: Sequence[str], *, force: bool = False) -> None:
-        """``git fetch REMOTE REFSPEC...`` straight into the same local refs."""
-        args = ["fetch", "--no-tags", "--no-write-fetch-head", remote, *refspecs]
-        if force:
-            args.insert(1, "--force")
-        self.run(*args)
-
     def remote_refs(self, remote: str, prefix: str) -> dict[str, str]:
         """Refs under ``prefix`` on ``remote``: ref -> sha."""
         out = self.run("ls-remote", remote, f"{prefix}*")

@@ -224,10 +224,6 @@ class Git(WorkspaceOps, RemoteOps):
             args.append(old)
         self.run(*args)
 
-    def set_symbolic_ref(self, ref: str, target: str) -> None:
-        """Make ``ref`` a symbolic ref to ``target``."""
-        self.run("symbolic-ref", ref, target)
-
     # --- reading commits -----------------------------------------------------------------
 
     def read_files(self, rev: str, paths: Iterable[str]) -> dict[str, bytes]:
@@ -238,14 +234,6 @@ class Git(WorkspaceOps, RemoteOps):
         request = "".join(f"{rev}:{p}\n" for p in wanted).encode()
         out = self.run_bytes("cat-file", "--batch", input=request)
         return dict(_parse_batch(wanted, out))
-
-    def read_many(self, requests: Sequence[tuple[str, str]]) -> dict[tuple[str, str], bytes]:
-        """Contents of many ``(rev, path)`` pairs in a single ``cat-file --batch``."""
-        if not requests:
-            return {}
-        body = "".join(f"{rev}:{path}\n" for rev, path in requests).encode()
-        out = self.run_bytes("cat-file", "--batch", input=body)
-        return dict(_parse_batch(list(requests), out))
 
     def tree(self, rev: str, *, recursive: bool = True) -> list[TreeEntry]:
         """Entries of ``rev``'s tree (files only when recursive)."""
@@ -261,15 +249,6 @@ class Git(WorkspaceOps, RemoteOps):
             mode, kind, sha = meta.split()
             entries.append(TreeEntry(path, mode, sha, kind))
         return entries
-
-    def changed_paths(self, a: str, b: str) -> list[str]:
-        """Paths that differ between two commits."""
-        out = self.run("diff", "--name-only", "-z", "--no-renames", a, b)
-        return [p for p in out.split("\0") if p]
-
-    def commit_time(self, rev: str) -> int:
-        """Committer time of ``rev`` (unix seconds)."""
-        return int(self.run("log", "-1", "--format=%ct", rev).strip())
 
     # --- remotes -------------------------------------------------------------------------
 

@@ -13,8 +13,6 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import RevisionNotFoundError
-
 # The "no object" sha: as an expected old value, "this ref must not exist yet".
 ZERO_SHA = "0" * 40
 
@@ -44,10 +42,6 @@ class WorkspaceOps:
         """Files neither tracked nor ignored."""
         out = self.run("ls-files", "-z", "--others", "--exclude-standard")
         return [p for p in out.split("\0") if p]
-
-    def is_tracked(self, path: str) -> bool:
-        """True when Git tracks ``path`` (a file, or any file under a folder)."""
-        return bool(self.run("ls-files", "-z", "--", path).strip("\0"))
 
     @contextmanager
     def temporary_index(self, *, from_index: bool = True) -> Iterator[dict[str, str]]:
@@ -118,12 +112,6 @@ class WorkspaceOps:
         """Every file path in ``rev``."""
         out = self.run("ls-tree", "-r", "-z", "--name-only", "--full-tree", rev)
         return [p for p in out.split("\0") if p]
-
-    def create_branch(self, name: str, sha: str) -> None:
-        """Create branch ``name`` at ``sha``; refuse if it exists."""
-        if not self.is_valid_ref_name(f"refs/heads/{name}"):
-            raise RevisionNotFoundError(name, kind="branch name")
-        self.update_ref(f"refs/heads/{name}", sha, old=ZERO_SHA)
 
     def hash_paths(self, paths: Sequence[str]) -> dict[str, str]:
         """Blob sha Git would record for each existing workspace file (nothing is written).
