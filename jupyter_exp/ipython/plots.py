@@ -1,24 +1,39 @@
-"""Vega-Lite charts of experiments, for ``%exp_plots``.
+"""Vega-Lite charts in a notebook, for ``%exp_plots`` and the widgets.
 
-The specs are built from the ``%exp_show`` DataFrame (one row per experiment, and per
-checkpoint when chains are shown). JupyterLab, Notebook 7 and VS Code render the
-``application/vnd.vegalite.v5+json`` mime type natively; an ``image/svg+xml`` copy is
-added when ``vl-convert-python`` is installed, so a saved notebook shows the chart in
-any viewer.
+The specs come from :mod:`jupyter_exp.plots` (shared with the server); this module
+wraps them in :class:`Chart`, which displays itself. JupyterLab, Notebook 7 and VS Code
+render the ``application/vnd.vegalite.v5+json`` mime type natively; an
+``image/svg+xml`` copy is added when ``vl-convert-python`` is installed, so a saved
+notebook shows the chart in any viewer.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
-__all__ = ["Chart", "metrics_chart", "parallel_chart", "steps_chart"]
+from ..errors import JupyterExpError
+from ..plots import SCHEMA, PlotSpec
+from ..plots import experiments as _specs
+from ..plots.experiments import long_records, numeric_columns
+
+__all__ = [
+    "SCHEMA",
+    "VEGALITE_MIME",
+    "Chart",
+    "Charts",
+    "choose_chart",
+    "long_records",
+    "metrics_chart",
+    "numeric_columns",
+    "parallel_chart",
+    "steps_chart",
+    "to_svg",
+]
 
 VEGALITE_MIME = "application/vnd.vegalite.v5+json"
-SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
 
 
 class Chart:
@@ -27,6 +42,11 @@ class Chart:
     def __init__(self, spec: dict[str, Any], title: str) -> None:
         self.spec = spec
         self.title = title
+
+    @classmethod
+    def from_plot(cls, plot: PlotSpec) -> Chart:
+        """The chart of a :class:`~jupyter_exp.plots.PlotSpec`."""
+        return cls(plot.spec, plot.title)
 
     def __repr__(self) -> str:
         return f"<Vega-Lite chart: {self.title}>"
@@ -39,6 +59,19 @@ class Chart:
         return bundle
 
 
+class Charts(list):  # type: ignore[type-arg]
+    """Several charts (``%exp_plots dvc``): a list that displays each of them in turn."""
+
+    def __init__(self, charts: Iterable[Chart] = ()) -> None:
+        super().__init__(charts)
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        for chart in self:
+            display(chart)
+
+
 def to_svg(spec: dict[str, Any]) -> str | None:
     """The chart as SVG, or None without ``vl-convert-python``."""
     try:
@@ -48,140 +81,19 @@ def to_svg(spec: dict[str, Any]) -> str | None:
     return vl_convert.vegalite_to_svg(spec)
 
 
-def _label(row: Mapping[str, Any]) -> str:
-    """What names a row: the experiment, else the revision (workspace, branch...)."""
-    for key in ("Experiment", "rev"):
-        value = row.get(key)
-        if isinstance(value, str) and value:
-            return value
-    return "?"
-
-
-def _plain(value: Any) -> Any:
-    """A JSON-able value: NaN/NA become None, numpy scalars Python numbers."""
-    if value is None or value is pd.NA:
-        return None
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value if isinstance(value, (bool, int, float, str)) else str(value)
-
-
-def numeric_columns(frame: pd.DataFrame, kinds: Mapping[str, str], kind: str) -> list[str]:
-    """Columns of ``kind`` (``metric``/``param``) holding numbers (not booleans)."""
-    return [
-        str(name)
-        for name in frame.columns
-        if kinds.get(str(name)) == kind
-        and pd.api.types.is_numeric_dtype(frame[name])
-        and not pd.api.types.is_bool_dtype(frame[name])
-    ]
-
-
-def long_records(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]:
-    """One record per row and column with a value: ``experiment``, ``row``, ``step``,
-    ``name``, ``value``. Long form, so column names with dots (``train.lr``) are plain
-    values rather than Vega-Lite field paths."""
-    records = []
-    for number, (_, row) in enumerate(frame.iterrows()):
-        step = _plain(row["Step"]) if "Step" in frame.columns else None
-        for name in columns:
-            value = _plain(row[name])
-            if value is not None:
-                records.append(
-                    {"experiment": _label(row), "row": number, "step": step}
-                    | {"name": name, "value": value}
-                )
-    return records
-
-
 def metrics_chart(frame: pd.DataFrame, metrics: Sequence[str]) -> Chart:
     """One bar chart per metric, a bar per experiment."""
-    spec = {
-        "$schema": SCHEMA,
-        "data": {"values": long_records(frame, metrics)},
-        "facet": {
-            "column": {"field": "name", "type": "nominal", "title": None, "sort": list(metrics)}
-        },
-        "spec": {
-            "mark": "bar",
-            "encoding": {
-                "x": {"field": "experiment", "type": "nominal", "sort": None},
-                "y": {"field": "value", "type": "quantitative"},
-                "color": {"field": "experiment", "type": "nominal", "legend": None},
-                "tooltip": [{"field": "experiment"}, {"field": "value"}],
-            },
-        },
-        "resolve": {"scale": {"y": "independent"}},
-    }
-    return Chart(spec, f"metrics {', '.join(metrics)} across experiments")
+    return Chart.from_plot(_specs.metrics_chart(frame, metrics))
 
 
 def steps_chart(frame: pd.DataFrame, metrics: Sequence[str]) -> Chart:
     """Each metric against the checkpoint step, a line per experiment."""
-    rows = frame[frame["Step"].notna()] if "Step" in frame.columns else frame.iloc[0:0]
-    spec = {
-        "$schema": SCHEMA,
-        "data": {"values": long_records(rows, metrics)},
-        "facet": {
-            "column": {"field": "name", "type": "nominal", "title": None, "sort": list(metrics)}
-        },
-        "spec": {
-            "mark": {"type": "line", "point": True},
-            "encoding": {
-                "x": {"field": "step", "type": "quantitative", "title": "step"},
-                "y": {"field": "value", "type": "quantitative"},
-                "color": {"field": "experiment", "type": "nominal"},
-            },
-        },
-        "resolve": {"scale": {"y": "independent"}},
-    }
-    return Chart(spec, f"metrics {', '.join(metrics)} by checkpoint step")
+    return Chart.from_plot(_specs.steps_chart(frame, metrics))
 
 
 def parallel_chart(frame: pd.DataFrame, params: Sequence[str], metric: str) -> Chart:
-    """Parallel coordinates: each experiment a line through its params and ``metric``,
-    every axis scaled to 0-1, coloured by the metric."""
-    axes = [*params, metric]
-    records = long_records(frame, axes)
-    colour = {r["row"]: r["value"] for r in records if r["name"] == metric}
-    for record in records:
-        record["colour"] = colour.get(record["row"])
-    spec = {
-        "$schema": SCHEMA,
-        "data": {"values": records},
-        "transform": [
-            {
-                "joinaggregate": [
-                    {"op": "min", "field": "value", "as": "lo"},
-                    {"op": "max", "field": "value", "as": "hi"},
-                ],
-                "groupby": ["name"],
-            },
-            {
-                "calculate": "datum.hi == datum.lo ? 0.5 : "
-                "(datum.value - datum.lo) / (datum.hi - datum.lo)",
-                "as": "scaled",
-            },
-        ],
-        "mark": {"type": "line", "point": True},
-        "encoding": {
-            "x": {
-                "field": "name",
-                "type": "nominal",
-                "sort": axes,
-                "title": None,
-                "axis": {"labelAngle": 0},
-            },
-            "y": {"field": "scaled", "type": "quantitative", "axis": None},
-            "detail": {"field": "row", "type": "nominal"},
-            "color": {"field": "colour", "type": "quantitative", "title": metric},
-            "tooltip": [{"field": "experiment"}, {"field": "name"}, {"field": "value"}],
-        },
-        "width": max(120 * len(axes), 300),
-    }
-    return Chart(spec, f"parallel coordinates of {', '.join(params)} against {metric}")
+    """Parallel coordinates: each experiment a line through its params and ``metric``."""
+    return Chart.from_plot(_specs.parallel_chart(frame, params, metric))
 
 
 def choose_chart(
@@ -194,30 +106,10 @@ def choose_chart(
     params: Sequence[str] = (),
 ) -> Chart:
     """What ``%exp_plots`` draws; unknown or missing names raise ``ValueError``."""
-    available = numeric_columns(frame, kinds, "metric")
-    unknown = [m for m in metrics if m not in available]
-    if unknown:
-        raise ValueError(
-            f"no numeric metric named {unknown[0]!r} (metrics: {', '.join(available) or 'none'})"
+    try:
+        plot = _specs.choose_chart(
+            frame, kinds, metrics, steps=steps, parallel=parallel, params=params
         )
-    chosen = list(metrics) or available
-    if not chosen:
-        raise ValueError("no numeric metric to plot")
-    if parallel:
-        # Rows without the metric would be lines that end nowhere.
-        frame = frame[frame[chosen[0]].notna()]
-        numeric_params = numeric_columns(frame, kinds, "param")
-        wrong = [p for p in params if p not in numeric_params]
-        if wrong:
-            raise ValueError(f"no numeric param named {wrong[0]!r}")
-        # By default the params that vary: a constant one is a flat line that says nothing.
-        varying = [p for p in numeric_params if frame[p].nunique(dropna=True) > 1]
-        axes = list(params) or varying or numeric_params
-        if not axes:
-            raise ValueError("no numeric param to plot against")
-        return parallel_chart(frame, axes, chosen[0])
-    if steps:
-        if "Step" not in frame.columns or frame["Step"].isna().all():
-            raise ValueError("no checkpoint experiment to plot by step")
-        return steps_chart(frame, chosen)
-    return metrics_chart(frame, chosen)
+    except JupyterExpError as error:
+        raise ValueError(str(error)) from None
+    return Chart.from_plot(plot)
