@@ -23,6 +23,7 @@ from .core.repo import Repo
 from .core.repro import ReproOptions, ReproResult, reproduce
 from .core.status import StatusReport, compute_status
 from .events import EventSink, ignore_events
+from .project.checkpoints import ExperimentCheckpoints
 from .project.comparison import ExperimentComparison
 from .project.management import ExperimentManagement
 from .project.queue import QueueControl
@@ -34,7 +35,13 @@ if TYPE_CHECKING:
     from .git import Git
 
 
-class Project(ExperimentRuns, QueueControl, ExperimentComparison, ExperimentManagement):
+class Project(
+    ExperimentRuns,
+    QueueControl,
+    ExperimentComparison,
+    ExperimentManagement,
+    ExperimentCheckpoints,
+):
     """A DVC-compatible project: the Git repository containing ``path``.
 
     ``on_event`` receives progress events from every long operation unless a call

@@ -102,12 +102,18 @@ def save_experiment(
 
 
 def commit_stages(
-    repo: Repo, index: Index, stages: Sequence[Stage], on_event: EventSink = ignore_events
+    repo: Repo,
+    index: Index,
+    stages: Sequence[Stage],
+    on_event: EventSink = ignore_events,
+    *,
+    run_cache: bool = True,
 ) -> list[str]:
     """Record the workspace state of ``stages`` as ``dvc commit --force`` does.
 
     Returns the addresses of the pipeline stages committed, in order. Callers hold the
-    repository lock.
+    repository lock. ``run_cache`` False records no run-cache entry (the outputs are a
+    moment of work in progress, not what the stage's command produces).
     """
     ctx = RunContext(repo, index.recorded)
     runcache = RunCache(repo)
@@ -117,7 +123,7 @@ def commit_stages(
             if stage.is_data_source:
                 _commit_source(repo, ctx, stage)
                 continue
-            cacheable = is_cacheable(stage)
+            cacheable = run_cache and is_cacheable(stage)
             entry = _lock_entry(repo, ctx, stage, cache_all=cacheable)
             if ctx.write_lock_entry(stage, entry):
                 on_event(LockfileUpdated(path=stage.lockfile, stages=(stage.address,)))
