@@ -21,7 +21,8 @@ JSON with :attr:`JupyterExpError.http_status`.
     │   ├── CyclicGraphError            stages depend on each other in a loop
     │   ├── OutputDuplicatedError       two stages write the same output
     │   ├── OverlappingOutputError      an output inside another stage's output
-    │   └── StageNotFoundError          a target names no stage or dvc.yaml
+    │   ├── StageNotFoundError          a target names no stage or dvc.yaml
+    │   └── PlotDefinitionError         a `plots:` entry cannot be drawn (file, plot id)
     ├── ParamsError                     a params file or key cannot be used
     │   ├── ParamsFileError             unreadable / unparseable params file
     │   └── MissingParamError           a tracked key is not in the file
@@ -35,6 +36,7 @@ JSON with :attr:`JupyterExpError.http_status`.
     │   └── NotebookError               a notebook could not be executed to its end
     │       ├── NotebookCellError       a cell raised, or the kernel died while running it
     │       └── KernelNotFoundError     no installed Jupyter kernel has that name
+    ├── RunCancelledError               a run was cancelled on request (its stage stopped)
     ├── GitError                        a git operation failed (command, stderr)
     │   └── RevisionNotFoundError       a revision/ref/remote name resolves to nothing
     └── ExperimentError
@@ -76,10 +78,12 @@ __all__ = [
     "PipelineError",
     "PipelineSchemaError",
     "PipelineSyntaxError",
+    "PlotDefinitionError",
     "ProjectError",
     "RepositoryLockedError",
     "ReproductionFailedError",
     "RevisionNotFoundError",
+    "RunCancelledError",
     "StageFailedError",
     "StageNotFoundError",
     "WorkspaceConflictError",
@@ -258,6 +262,17 @@ class StageNotFoundError(PipelineError):
     def __init__(self, target: str, *, path: str | None = None) -> None:
         self.target = target
         super().__init__(f"no stage or pipeline file named '{target}'", path=path)
+
+
+class PlotDefinitionError(PipelineError):
+    """Plot ``plot`` of ``path`` (a ``dvc.yaml``) cannot be drawn: a bad template, a field
+    its data file ``source`` lacks, a data file that is unreadable or nowhere."""
+
+    def __init__(self, detail: str, *, path: str, plot: str, source: str | None = None) -> None:
+        self.plot = plot
+        self.source = source
+        super().__init__(f"plot '{plot}': {detail}", path=path)
+        self.detail = detail
 
 
 # --- params ------------------------------------------------------------------------------
@@ -463,6 +478,22 @@ class KernelNotFoundError(NotebookError):
             stage=stage,
             cmd=cmd,
         )
+
+
+class RunCancelledError(JupyterExpError):
+    """A run was cancelled on request; ``stage`` is the stage stopped (None between stages).
+
+    Like Ctrl+C: the stage's processes are stopped, the workspace keeps what they left,
+    and no experiment is recorded.
+    """
+
+    exit_code = 130
+    http_status = 409
+
+    def __init__(self, stage: str | None = None) -> None:
+        self.stage = stage
+        where = f" while stage '{stage}' was running" if stage else ""
+        super().__init__(f"the run was cancelled{where}")
 
 
 # --- git and experiments -----------------------------------------------------------------
