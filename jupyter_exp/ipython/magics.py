@@ -137,6 +137,11 @@ class ExperimentMagics(Magics):
     @argument("--hide-workspace", action="store_true", help="Hide the workspace row.")
     @argument("--no-timestamp", action="store_true", help="Leave the Created column out.")
     @argument("-f", "--force", action="store_true", help="Accepted for DVC (nothing cached).")
+    @argument(
+        "--widget",
+        action="store_true",
+        help="An interactive table (sort, search, select; apply, diff, plot, queue...).",
+    )
     @line_magic
     @user_errors
     def exp_show(self, line: str) -> Any:
@@ -144,11 +149,12 @@ class ExperimentMagics(Magics):
 
         ``df = %exp_show --sort-by acc`` keeps it; metrics are grouped apart from params,
         the best value of each metric is highlighted, queued/running/failed rows marked.
+        ``--widget`` returns a :class:`jupyter_exp.widgets.ExperimentsTable` instead.
         """
         from .display import show_frame
 
         args = parse(self.exp_show, line)
-        table = self.project().exp_show_table(
+        options = dict(
             revs=args.rev,
             num=args.num,
             param_deps=args.param_deps,
@@ -169,7 +175,11 @@ class ExperimentMagics(Magics):
             sort_by=args.sort_by,
             sort_order=args.sort_order,
         )
-        return show_frame(table)
+        if args.widget:
+            from ..widgets import ExperimentsTable
+
+            return ExperimentsTable(self.project(), **options)
+        return show_frame(self.project().exp_show_table(**options))
 
     # --- exp plots -----------------------------------------------------------------------
 
