@@ -1,6 +1,8 @@
-"""IPython integration: ``%load_ext jupyter_exp`` registers the ``%exp_*`` magics.
+"""IPython integration: ``%load_ext jupyter_exp`` registers the ``%exp_*`` magics and
+``%%checkpoint``.
 
-See :mod:`jupyter_exp.ipython.magics` and :mod:`.sharing_magics`; docs/magics.md describes them.
+See :mod:`jupyter_exp.ipython.magics`, :mod:`.sharing_magics` and :mod:`.checkpoint_magic`;
+docs/magics.md describes them.
 """
 
 from __future__ import annotations
@@ -10,21 +12,24 @@ from typing import Any
 __all__ = ["load_ipython_extension", "unload_ipython_extension"]
 
 
-def load_ipython_extension(ip: Any) -> None:
-    """Register the magics on the shell ``ip`` (IPython calls this on ``%load_ext``)."""
+def _magic_classes() -> tuple[type, ...]:
+    from .checkpoint_magic import CheckpointMagics
     from .magics import ExperimentMagics
     from .sharing_magics import SharingMagics
 
-    ip.register_magics(ExperimentMagics, SharingMagics)
+    return ExperimentMagics, SharingMagics, CheckpointMagics
+
+
+def load_ipython_extension(ip: Any) -> None:
+    """Register the magics on the shell ``ip`` (IPython calls this on ``%load_ext``)."""
+    ip.register_magics(*_magic_classes())
 
 
 def unload_ipython_extension(ip: Any) -> None:
-    """Remove the ``%exp_*`` magics from ``ip``."""
-    from .magics import ExperimentMagics
-    from .sharing_magics import SharingMagics
-
-    line_magics = ip.magics_manager.magics["line"]
-    for magics in (ExperimentMagics, SharingMagics):
-        for name in magics.magics["line"]:
-            line_magics.pop(name, None)
+    """Remove the ``%exp_*`` line magics and the ``%%checkpoint`` cell magic from ``ip``."""
+    registered = ip.magics_manager.magics
+    for magics in _magic_classes():
+        for kind in ("line", "cell"):
+            for name in magics.magics[kind]:
+                registered[kind].pop(name, None)
         ip.magics_manager.registry.pop(magics.__name__, None)
