@@ -7,11 +7,14 @@ and return its results.
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..core.repo import Repo
+from ..errors import InvalidArgumentError
 from ..events import EventSink
 
 if TYPE_CHECKING:  # experiment results: their modules are imported when called
@@ -58,6 +61,7 @@ class ExperimentComparison:
         only_changed: bool = False,
         sort_by: str | None = None,
         sort_order: Literal["asc", "desc"] = "asc",
+        notebooks: bool = False,
     ) -> pd.DataFrame:
         """Experiments as a pandas DataFrame, one row per workspace/baseline/experiment.
 
@@ -66,7 +70,9 @@ class ExperimentComparison:
         hashes), with typed values (see :mod:`jupyter_exp.experiments.dataframe`).
         ``revs``/``num``/``param_deps`` are ``dvc.api.exp_show``'s; ``force`` is accepted
         for it and changes nothing (we keep no cache that could be stale). The other
-        arguments are ``jupyter exp show``'s flags. Raises
+        arguments are ``jupyter exp show``'s flags. ``notebooks`` adds a column per
+        executed notebook (``notebook:<stage>``) holding its path where the row's
+        ``dvc.lock`` records one (see :meth:`exp_notebook` to open it). Raises
         :class:`~jupyter_exp.errors.RevisionNotFoundError` or
         :class:`~jupyter_exp.errors.InvalidArgumentError`.
         """
@@ -97,14 +103,26 @@ class ExperimentComparison:
         only_changed: bool = False,
         sort_by: str | None = None,
         sort_order: Literal["asc", "desc"] = "asc",
+        notebooks: bool = False,
     ) -> dict[str, Any]:
         """The same table as :meth:`exp_show`, JSON-able, for the server and widgets.
 
         ``{"columns": [{"name", "kind", "path", "key"}...], "rows": [{"id", "baseline",
         "Experiment", "rev", "typ", "Created", "parent", "State", "Executor", "values",
         "errors"}...]}``; ``kind`` is ``meta``, ``metric``, ``param`` or ``dep``.
+        ``notebooks`` adds to each row ``"notebooks": [{"stage", "path", "md5"}...]``,
+        the executed notebooks its ``dvc.lock`` records (no extra columns).
         """
-        return self._exp_table(locals()).to_dict()
+        args = locals()
+        table = self._exp_table({**args, "notebooks": False})
+        data = table.to_dict()
+        if notebooks:
+            from ..experiments.notebooks import notebooks_by_row
+
+            found = notebooks_by_row(self.repo, table.rows)
+            for row, listed in zip(data["rows"], found, strict=True):
+                row["notebooks"] = [n.to_dict() for n in listed]
+        return data
 
     def exp_show_table(
         self,
@@ -129,6 +147,7 @@ class ExperimentComparison:
         only_changed: bool = False,
         sort_by: str | None = None,
         sort_order: Literal["asc", "desc"] = "asc",
+        notebooks: bool = False,
     ) -> ExpTable:
         """The table behind :meth:`exp_show` as the neutral model front ends render.
 
@@ -194,7 +213,75 @@ class ExperimentComparison:
             sort_by=args["sort_by"],
             sort_order=args["sort_order"],
         )
-        return show_table(self.repo, _collect_options(args), show)
+        table = show_table(self.repo, _collect_options(args), show)
+        if args.get("notebooks"):
+            from ..experiments.notebooks import add_notebook_columns, notebooks_by_row
+
+            add_notebook_columns(table, notebooks_by_row(self.repo, table.rows))
+        return table
+
+    def exp_notebook(
+        self,
+        experiment: str,
+        stage: str | None = None,
+        dest: str | os.PathLike[str] | None = None,
+    ) -> list[Path]:
+        """Copy the executed notebook(s) of ``experiment`` out of the cache; their paths.
+
+        ``experiment`` is an experiment name, ref or sha prefix, or any revision (a
+        branch, a tag, ``HEAD``). The notebooks are the ``.ipynb`` outputs its
+        ``dvc.lock`` records (only ``stage``'s when given: its name or address). They are
+        written to ``dest/<path>``; by default to
+        ``<project>/jupyter-exp-notebooks/<experiment>/<path>``, a folder JupyterLab
+        shows and ``.git/info/exclude`` keeps out of Git. Raises
+        :class:`~jupyter_exp.errors.ExperimentNotFoundError`,
+        :class:`~jupyter_exp.errors.InvalidArgumentError` (nothing recorded, unknown
+        stage) or :class:`~jupyter_exp.errors.CacheMissingError`.
+        """
+        from ..experiments.notebooks import (
+            NOTEBOOKS_DIR,
+            exclude_from_git,
+            materialise,
+            notebooks_of_commits,
+            select,
+        )
+
+        git = self._git()
+        sha, folder = _notebook_revision(git, experiment)
+        found = select(notebooks_of_commits(self.repo, [sha], git=git).get(sha, []), stage)
+        if not found:
+            raise InvalidArgumentError(
+                f"'{experiment}' recorded no executed notebook (no .ipynb output in its dvc.lock)",
+                argument=experiment,
+            )
+        if dest is not None:
+            return materialise(self.repo, found, Path(dest).absolute())
+        target = self.root / NOTEBOOKS_DIR / folder
+        written = materialise(self.repo, found, target)
+        exclude_from_git(git, self.root / NOTEBOOKS_DIR)
+        return written
+
+
+def _notebook_revision(git: Git, spec: str) -> tuple[str, str]:
+    """The commit ``spec`` names (an experiment first) and a folder name for it."""
+    from ..errors import ExperimentNotFoundError
+    from ..experiments.lookup import find_experiment
+
+    try:
+        found = find_experiment(git, spec)
+    except ExperimentNotFoundError:
+        sha = git.try_resolve(spec) if spec.strip() else None
+        if sha is None:
+            raise
+        return sha, _folder_name(spec)
+    named = spec.strip() in (found.name, found.ref.ref) and found.sha == git.ref_sha(found.ref.ref)
+    return found.sha, found.name if named else _folder_name(spec)
+
+
+def _folder_name(spec: str) -> str:
+    """``spec`` as one safe path component (``feature/x~1`` -> ``feature_x_1``)."""
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", spec.strip()).strip(".")
+    return name or "_"
 
 
 def _collect_options(args: dict[str, Any]) -> CollectOptions:

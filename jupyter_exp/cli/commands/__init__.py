@@ -32,6 +32,7 @@ COMMANDS: tuple[str, ...] = (
     "queue",
     "save",
     "show",
+    "notebooks",
     "diff",
     "apply",
     "branch",

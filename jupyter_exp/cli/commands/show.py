@@ -109,6 +109,14 @@ def register(subparsers: Subparsers, parents: Sequence[argparse.ArgumentParser])
     parser.add_argument("--hide-queued", action="store_true", help="Hide queued experiments.")
     parser.add_argument("--hide-workspace", action="store_true", help="Hide the workspace row.")
     parser.add_argument("--no-timestamp", action="store_true", help="Leave the Created column out.")
+    parser.add_argument(
+        "--notebooks",
+        action="store_true",
+        help=(
+            "Add a column per executed notebook (notebook:STAGE) with its path where "
+            "the row recorded one; open it with `jupyter exp notebooks EXPERIMENT`."
+        ),
+    )
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="Print JSON, as `dvc exp show --json`.")
     output.add_argument("--csv", action="store_true", help="Print CSV.")
@@ -166,6 +174,7 @@ def run(args: argparse.Namespace, ui: UI) -> int:
         only_changed=args.only_changed,
         sort_by=args.sort_by,
         sort_order=args.sort_order,
+        notebooks=args.notebooks,
     )
     from ..show_render import DEFAULT_PRECISION, render_csv, render_markdown, render_terminal
 
