@@ -26,6 +26,7 @@ from .events import EventSink, ignore_events
 from .project.checkpoints import ExperimentCheckpoints
 from .project.comparison import ExperimentComparison
 from .project.management import ExperimentManagement
+from .project.plots import ExperimentPlots
 from .project.queue import QueueControl
 from .project.runs import ExperimentRuns
 
@@ -41,6 +42,7 @@ class Project(
     ExperimentComparison,
     ExperimentManagement,
     ExperimentCheckpoints,
+    ExperimentPlots,
 ):
     """A DVC-compatible project: the Git repository containing ``path``.
 
