@@ -85,7 +85,8 @@ class ExperimentRuns:
         Checkpoint stages (an output marked ``checkpoint: true``) record a commit per
         checkpoint the code signals (:func:`jupyter_exp.make_checkpoint`); a workspace
         run resumes from the checkpoint the workspace holds unless ``reset``; ``rev``
-        names the checkpoint a ``temp`` run continues from (queued runs start over).
+        names the checkpoint a ``temp`` or ``queue`` run continues from (without it they
+        start over).
         """
         from ..errors import InvalidArgumentError
         from ..experiments.run import run_experiment
@@ -108,9 +109,9 @@ class ExperimentRuns:
             env=dict(env or {}),
         )
         if queue or run_all:
-            if rev is not None:
+            if rev is not None and not queue:
                 raise InvalidArgumentError(
-                    "--rev with --queue is not supported yet: use --temp", argument="--rev"
+                    "--rev only applies to --temp and --queue runs", argument="--rev"
                 )
             from ..experiments.queue.control import run_all as run_queue
             from ..experiments.queue.enqueue import queue_experiments
@@ -124,6 +125,7 @@ class ExperimentRuns:
                     name=name,
                     message=message,
                     copy_paths=[os.fspath(p) for p in copy_paths],
+                    rev=rev,
                 )
             if not run_all:
                 return queued

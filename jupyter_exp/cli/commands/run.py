@@ -101,7 +101,7 @@ def register(subparsers: Subparsers, parents: Sequence[argparse.ArgumentParser])
         "--rev",
         default=None,
         metavar="<experiment_rev>",
-        help="Checkpoint (experiment name or commit) a --temp run continues from.",
+        help="Checkpoint (experiment name or commit) a --temp or --queue run continues from.",
     )
 
 

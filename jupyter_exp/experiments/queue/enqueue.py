@@ -7,6 +7,13 @@ the result becomes the entry's own commit, kept by ``refs/jupyter-exp/queue/<sha
 So edits made after queueing do not leak in, ``exp show`` reads each queued entry's
 params from its commit, and every bad override, name or target is refused before any
 entry is written.
+
+With ``rev`` (``--queue --rev CHECKPOINT``) the entries start from that checkpoint's
+commit instead of the workspace, as ``--temp --rev`` runs do: its params (with the
+``-S`` overrides applied), its ``dvc.lock`` and so its cached outputs, which the
+checkpoint stages resume from. A single entry continues the experiment whose tip the
+checkpoint is (unless ``name`` names another); a sweep's entries, or a checkpoint that is
+not a tip, start new experiments branching there.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from ...core.repo import Repo
 from ...core.repro import ReproOptions
 from ...errors import ExperimentExistsError, InvalidArgumentError, InvalidExperimentNameError
 from ...git import ZERO_SHA, Git
+from ..checkpoints import plan_checkpoints
 from ..executors.base import ExpJob, fresh_name, git_paths, require_baseline
 from ..executors.temp import check_copy_paths, snapshot_workspace
 from ..refs import ExpRef, validate_name
@@ -60,10 +68,14 @@ def queue_experiments(
     name: str | None = None,
     message: str | None = None,
     copy_paths: Sequence[str] = (),
+    rev: str | None = None,
 ) -> list[QueueEntry]:
     """Queue one experiment per combination of the ``-S`` sweeps; return the entries.
 
     ``name`` names a single experiment, or ``name-1``..``name-N`` for a sweep of N.
+    ``rev`` names a checkpoint to resume (see the module's doc); it raises
+    :class:`InvalidArgumentError` when no stage has a checkpoint output and
+    :class:`ExperimentNotFoundError` when it names nothing.
     Raises :class:`InvalidArgumentError` (``--dry``/``--interactive``, bad ``-C``),
     override, params and pipeline errors, :class:`InvalidExperimentNameError` and
     :class:`ExperimentExistsError` (unless ``options.force``) before queueing anything.
@@ -76,7 +88,13 @@ def queue_experiments(
     overrides = parse_overrides(list(params))
     combos = expand_sweeps(overrides)
     store = QueueStore(repo.root)
-    names = _names(git, store, baseline, name, len(combos), options.force)
+    resume = plan_checkpoints(repo, git, baseline, temp=True, rev=rev) if rev else None
+    if resume is not None:
+        baseline = resume.baseline
+    if resume is not None and resume.name and len(combos) == 1 and name in (None, resume.name):
+        names = [(resume.name, name is not None)]  # appended to the experiment it is the tip of
+    else:
+        names = _names(git, store, baseline, name, len(combos), options.force)
     copies = check_copy_paths(repo, tuple(copy_paths))
     probe = ExpJob(
         baseline=baseline,
@@ -87,7 +105,7 @@ def queue_experiments(
         overrides=tuple(overrides),
         options=options,
     )
-    base = snapshot_workspace(repo, git, probe, copies)
+    base = resume.parent if resume is not None else snapshot_workspace(repo, git, probe, copies)
     files = _params_texts(repo, git, base, overrides)
 
     commits = []
@@ -117,6 +135,7 @@ def queue_experiments(
             message=message,
             copy_paths=list(copies),
             copy_from=copy_from,
+            checkpoint=dataclasses.asdict(resume) if resume is not None else None,
         )
         git.update_ref(QUEUE_REF_PREFIX + sha, sha, old=ZERO_SHA)
         with store.locked():

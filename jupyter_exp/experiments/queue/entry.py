@@ -28,6 +28,7 @@ from ...core.repo import Repo
 from ...errors import JupyterExpError
 from ...events import EventSink, ignore_events
 from ...git import Git
+from ..checkpoints import CheckpointPlan
 from ..environment import experiment_env
 from ..executors.base import ExpJob
 from ..executors.temp import run_snapshot, worktree_lock
@@ -179,6 +180,7 @@ def _execute(store: QueueStore, entry: QueueEntry, on_event: EventSink) -> None:
         overrides=(),  # already applied to the entry's commit
         options=options,
         copy_paths=tuple(entry.copy_paths),
+        checkpoints=CheckpointPlan(**entry.checkpoint) if entry.checkpoint else None,
     )
     kill_path = store.kill_path(entry.id)
     kill_path.unlink(missing_ok=True)

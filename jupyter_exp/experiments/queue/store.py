@@ -77,7 +77,9 @@ class QueueEntry:
     fields that apply (targets, force, ...). ``owner`` (pid, start time, host, worker)
     and ``worktree`` are set while it runs; ``exp_ref``/``exp_sha``/``exp_name`` when it
     landed (``identical_to`` when its result equalled an existing experiment), ``error``
-    when it failed. Times are Unix seconds.
+    when it failed. ``checkpoint`` is the checkpoint a ``--rev`` entry resumes (the
+    fields of :class:`~jupyter_exp.experiments.checkpoints.CheckpointPlan`), None for an
+    entry that starts over. Times are Unix seconds.
     """
 
     id: str
@@ -91,6 +93,7 @@ class QueueEntry:
     message: str | None = None
     copy_paths: list[str] = field(default_factory=list)
     copy_from: str | None = None
+    checkpoint: dict[str, Any] | None = None
     state: str = QUEUED
     owner: dict[str, Any] | None = None
     worktree: str | None = None
