@@ -2,12 +2,14 @@
 
 Stage output is written to the cell's stdout/stderr as it arrives (ipykernel streams
 those to the front end). In a kernel with ``ipywidgets`` a progress bar and a label
-follow the stages; elsewhere (terminal IPython, no ipywidgets) plain lines say which
-stage starts and ends. Queue runs (``--run-all``) report per experiment.
+follow the stages, and a second bar follows the cells of a notebook stage (cell N of M);
+elsewhere (terminal IPython, no ipywidgets) plain lines say which stage starts and ends.
+Queue runs (``--run-all``) report per experiment.
 """
 
 from __future__ import annotations
 
+import html
 import sys
 import threading
 from typing import Any
@@ -50,6 +52,10 @@ class CellProgress:
         self.lines: list[str] = []
         self._bar: Any = None
         self._label: Any = None
+        self._box: Any = None  # what is displayed: the stage row, then the cells row
+        self._cell_bar: Any = None
+        self._cell_label: Any = None
+        self._notebook = ""  # the notebook the cells bar follows
         self._current = 0
         # Stage output may come from reader threads; keep writes whole.
         self._lock = threading.Lock()
@@ -77,9 +83,11 @@ class CellProgress:
         elif isinstance(event, StageRestored):
             self._status(f"Stage '{event.stage}' is cached - skipping run, checking out outputs")
         elif isinstance(event, StageFailed):
+            if self._cell_bar is not None and self._cell_bar.value < self._cell_bar.max:
+                self._cell_bar.bar_style = "danger"  # the notebook stopped at that cell
             self._advance(f"Stage '{event.stage}' failed: {event.message}", style="danger")
         elif isinstance(event, NotebookCellProgress):
-            self._progress(event.cell, event.total, f"{event.notebook}: cell {event.cell}")
+            self._cells(event)
         else:
             self._queue_event(event)
 
@@ -102,8 +110,6 @@ class CellProgress:
     def _status(self, text: str) -> None:
         self.lines.append(text)
         if self.use_widgets and self._label is not None:
-            import html
-
             self._label.value = f"<code>{html.escape(text.splitlines()[0])}</code>"
         else:
             sys.stdout.write(text + "\n")
@@ -119,7 +125,8 @@ class CellProgress:
         if self._bar is None:
             self._bar = ipywidgets.IntProgress(min=0, max=max(total, 1), value=0)
             self._label = ipywidgets.HTML()
-            display(ipywidgets.HBox([self._bar, self._label]))
+            self._box = ipywidgets.VBox([ipywidgets.HBox([self._bar, self._label])])
+            display(self._box)
         self._bar.max = max(total, 1)
         self._bar.value = max(0, min(index, self._bar.max))
         self._bar.description = f"{index}/{total}" if total else ""
@@ -134,3 +141,33 @@ class CellProgress:
             elif self._bar.value == self._bar.max and self._bar.bar_style != "danger":
                 self._bar.bar_style = "success"
         self._status(text)
+
+    def _cells(self, event: NotebookCellProgress) -> None:
+        """A notebook stage: ``cell`` of ``total`` code cells done, on a bar of its own
+        under the stage bar (a new notebook resets it)."""
+        where = f"{event.notebook}: cell {event.cell}/{event.total}"
+        if not self.use_widgets:
+            if event.cell == 0:
+                self._status(f"Executing {event.notebook} ({event.total} code cells)")
+            return
+        import ipywidgets
+        from IPython.display import display
+
+        if self._cell_bar is None:
+            self._cell_bar = ipywidgets.IntProgress(min=0, max=1, value=0)
+            self._cell_label = ipywidgets.HTML()
+            row = ipywidgets.HBox([self._cell_bar, self._cell_label])
+            if self._box is None:  # a notebook run outside a pipeline: no stage bar
+                self._box = ipywidgets.VBox([row])
+                display(self._box)
+            else:
+                self._box.children = (*self._box.children, row)
+        if event.notebook != self._notebook:
+            self._notebook = event.notebook
+            self._cell_bar.bar_style = ""
+        self._cell_bar.max = max(event.total, 1)
+        self._cell_bar.value = max(0, min(event.cell, self._cell_bar.max))
+        self._cell_bar.description = f"cell {event.cell}/{event.total}"
+        if event.total and event.cell >= event.total:
+            self._cell_bar.bar_style = "success"
+        self._cell_label.value = f"<code>{html.escape(where)}</code>"

@@ -23,7 +23,7 @@ import ipywidgets
 from IPython.display import HTML
 from itables.widget import ITable
 
-from ..errors import JupyterExpError
+from ..errors import JupyterExpError, WorkspaceConflictError
 from .live import LiveRefresh
 from .prompts import Field, Prompt
 from .rows import WORKSPACE, ShownRow, ShownRows
@@ -222,9 +222,28 @@ class ExperimentsTable(ipywidgets.VBox):
         row = self._one_experiment("apply")
         if row is None:
             return
-        result = self.project.exp_apply(row.target)
+        try:
+            self._apply(row, force=False)
+        except WorkspaceConflictError as conflict:
+            # Usual right after a run: the workspace holds its results. Ask, then force
+            # (Project saves the workspace under refs/exps/apply/stash either way).
+            paths = ", ".join(conflict.paths[:5]) + (" ..." if len(conflict.paths) > 5 else "")
+            self._ask(
+                f"Applying '{row.key}' overwrites uncommitted changes in {paths} "
+                "(they are saved first and can be restored).",
+                "Apply anyway",
+                lambda _answers: self._apply(row, force=True),
+                danger=True,
+            )
+
+    def _apply(self, row: ShownRow, *, force: bool) -> None:
+        result = self.project.exp_apply(row.target, force=force)
+        self._close_prompt()
         self.refresh()
-        self._say(f"Changes for experiment '{result.name}' have been applied to your workspace.")
+        hint = f" To undo: {result.restore_hint}" if force and result.restore_hint else ""
+        self._say(
+            f"Changes for experiment '{result.name}' have been applied to your workspace.{hint}"
+        )
 
     def _on_branch(self) -> None:
         row = self._one_experiment("branch")

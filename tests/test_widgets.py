@@ -1,0 +1,300 @@
+"""``ExperimentsTable`` in-process on a real experiment project, and ``%exp_show --widget``
+in a real kernel (nbclient).
+
+Selections are made by setting the ITable's ``selected_rows`` (what the front end sends),
+buttons pressed with ``button.click()``; the assertions read the project (files, refs,
+queue) rather than the widget alone.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from exp_project import FILES, exp_refs, git_out
+
+from jupyter_exp import Project
+from jupyter_exp.widgets import ExperimentsTable, LiveRefresh
+
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+VEGALITE_MIME = "application/vnd.vegalite.v5+json"
+
+
+@pytest.fixture
+def project(make_project: Any) -> Project:
+    """The two-stage project with experiments e1 (lr 0.2, acc 0.7) and e2 (lr 0.3, acc 0.8)."""
+    project = Project(make_project(FILES))
+    project.exp_run(params=["train.lr=0.2"], name="e1")
+    project.exp_run(params=["train.lr=0.3"], name="e2")
+    return project
+
+
+@pytest.fixture
+def widget(project: Project) -> Any:
+    table = ExperimentsTable(project, refresh_interval=0.2)
+    yield table
+    table.close()
+
+
+def select(widget: ExperimentsTable, *keys: str) -> None:
+    """Select rows as a click in the front end does: by position in the data."""
+    positions = [widget.shown.keys().index(key) for key in keys]
+    widget.table.selected_rows = positions
+
+
+def output_html(widget: ExperimentsTable) -> str:
+    return "".join(o["data"].get("text/html", "") for o in widget.output.outputs)
+
+
+def test_rows_are_the_experiments_with_params_and_metrics(widget: ExperimentsTable) -> None:
+    frame = widget.table.df
+    # Workspace, baseline, then its experiments (newest first: e1 and e2 may share a second).
+    assert list(frame["Experiment"])[:2] == ["workspace", "main"]
+    assert sorted(frame["Experiment"][2:]) == ["e1", "e2"]
+    assert {"Rev", "State", "Created", "acc", "train.lr", "train.epochs"} <= set(frame.columns)
+    assert not any(name.endswith(".py") for name in frame.columns)  # no dep hashes
+    by_name = frame.set_index("Experiment")
+    assert (by_name.loc["e1", "train.lr"], by_name.loc["e1", "acc"]) == (0.2, 0.7)
+    assert by_name.loc["e2", "State"] == "Success"
+    assert by_name.loc["main", "acc"] == ""  # missing: empty, so the column sorts as numbers
+    args = widget.table._dt_args
+    assert args["select"] == {"style": "multi"} and args["layout"]["topEnd"] == "search"
+    classes = {d["className"]: d["targets"] for d in args["columnDefs"] if "className" in d}
+    columns = list(frame.columns)
+    assert classes["jupyter-exp-metric"] == [columns.index("acc")]
+    assert {columns[i] for i in classes["jupyter-exp-param"]} == {"train.lr", "train.epochs"}
+
+
+def test_buttons_follow_the_selection(widget: ExperimentsTable) -> None:
+    assert widget.buttons["apply"].disabled and widget.buttons["diff"].disabled
+    select(widget, "e1")
+    assert not widget.buttons["apply"].disabled and widget.buttons["diff"].disabled
+    select(widget, "e1", "e2")
+    assert widget.buttons["apply"].disabled and not widget.buttons["diff"].disabled
+    assert sorted(widget.selected_keys()) == ["e1", "e2"]
+
+
+def test_apply_puts_the_experiment_in_the_workspace(
+    widget: ExperimentsTable, project: Project
+) -> None:
+    select(widget, "e1")
+    widget.buttons["apply"].click()
+    # The workspace holds e2's results: asked before they are overwritten.
+    assert widget.prompt is not None and "params.yaml" in widget.prompt.children[0].value
+    assert yaml.safe_load((project.root / "params.yaml").read_text())["train"]["lr"] == 0.3
+    widget.prompt.ok.click()
+    assert yaml.safe_load((project.root / "params.yaml").read_text())["train"]["lr"] == 0.2
+    assert json.loads((project.root / "metrics.json").read_text())["acc"] == 0.7
+    assert not widget.failed and "'e1' have been applied" in widget.message
+    assert widget.prompt is None and "To undo:" in widget.message
+    # Applying again finds nothing to overwrite: no question.
+    widget.buttons["apply"].click()
+    assert widget.prompt is None and not widget.failed
+    # The workspace row was re-read, and e1 is still the selection.
+    assert widget.table.df.set_index("Experiment").loc["workspace", "train.lr"] == 0.2
+    assert widget.selected_keys() == ["e1"]
+
+
+def test_branch_asks_a_name_then_creates_it(widget: ExperimentsTable, project: Project) -> None:
+    select(widget, "e2")
+    widget.buttons["branch"].click()
+    assert widget.prompt is not None and widget.prompt.fields["branch"].placeholder == "e2-branch"
+    widget.prompt.fields["branch"].value = "best-lr"
+    widget.prompt.ok.click()
+    e2 = next(sha for ref, sha in exp_refs(project.root).items() if ref.endswith("/e2"))
+    assert git_out(project.root, "rev-parse", "refs/heads/best-lr") == e2
+    assert widget.prompt is None and "'best-lr'" in widget.message
+    # The same name again: our error, as one line in the status, the prompt stays open.
+    widget.buttons["branch"].click()
+    widget.prompt.fields["branch"].value = "best-lr"
+    widget.prompt.ok.click()
+    assert widget.failed and "best-lr" in widget.message and "\n" not in widget.message
+    assert widget.prompt is not None
+    widget.prompt.cancel.click()
+    assert widget.prompt is None and widget.prompt_area.children == ()
+
+
+def test_remove_asks_then_removes_the_refs(widget: ExperimentsTable, project: Project) -> None:
+    select(widget, "e1", "e2")
+    widget.buttons["remove"].click()
+    assert exp_refs(project.root)  # nothing removed before the answer
+    assert "e1" in widget.prompt.children[0].value and "e2" in widget.prompt.children[0].value
+    widget.prompt.ok.click()
+    assert exp_refs(project.root) == {}
+    assert list(widget.table.df["Experiment"]) == ["workspace", "main"]
+    assert widget.selected_keys() == [] and widget.message.startswith("Removed: ")
+    assert sorted(widget.message[len("Removed: ") : -1].split(", ")) == ["e1", "e2"]
+
+
+def test_remove_refuses_the_workspace(widget: ExperimentsTable, project: Project) -> None:
+    select(widget, "workspace", "e1")
+    widget.buttons["remove"].click()
+    assert widget.failed and widget.prompt is None
+    assert len(exp_refs(project.root)) == 2
+
+
+def test_diff_of_two_rows_shows_the_changed_param(widget: ExperimentsTable) -> None:
+    select(widget, "e1", "e2")
+    widget.buttons["diff"].click()
+    html = output_html(widget)
+    # The lower row (older) is compared with the upper one.
+    old, new = reversed(widget.selected_keys())
+    assert f"Diff {old} → {new}" in html
+    assert "train.lr" in html and "0.2" in html and "0.3" in html
+    assert "acc" in html
+    assert widget.message == f"Diff {old} → {new}: 4 change(s)."
+
+
+def test_diff_of_workspace_and_baseline(widget: ExperimentsTable, project: Project) -> None:
+    select(widget, "workspace", "main")  # the workspace holds e2's results
+    widget.buttons["diff"].click()
+    assert not widget.failed, widget.message
+    assert "train.lr" in output_html(widget) and "Diff main → workspace" in widget.message
+
+
+def test_apply_without_an_experiment_is_a_status_message(widget: ExperimentsTable) -> None:
+    select(widget, "workspace")
+    widget.buttons["apply"].click()
+    assert widget.failed and "workspace" in widget.message
+    widget.table.selected_rows = []
+    widget.buttons["diff"].click()
+    assert widget.failed and "two rows" in widget.message
+
+
+def test_plot_of_the_selection_is_vega_lite(widget: ExperimentsTable) -> None:
+    select(widget, "e1", "e2")
+    widget.buttons["plot"].click()
+    (bundle,) = [o["data"] for o in widget.output.outputs]
+    spec = bundle[VEGALITE_MIME]
+    experiments = {record["experiment"] for record in spec["data"]["values"]}
+    assert experiments == {"e1", "e2"}
+    widget.plot_kind.value = "parallel"
+    widget.table.selected_rows = []  # nothing selected: every row
+    widget.buttons["plot"].click()
+    assert "parallel coordinates" in widget.message
+    widget.plot_kind.value = "steps"
+    widget.buttons["plot"].click()  # no checkpoint experiment: said, not raised
+    assert widget.failed and widget.message.startswith("Cannot plot")
+
+
+def test_queue_a_copy_with_edited_params(widget: ExperimentsTable, project: Project) -> None:
+    select(widget, "e1")
+    widget.buttons["queue_copy"].click()
+    fields = widget.prompt.fields
+    assert (fields["train.lr"].value, fields["train.epochs"].value) == ("0.2", "2")
+    fields["train.lr"].value = "0.05"
+    fields["experiment name"].value = "copy"
+    widget.prompt.ok.click()
+    assert not widget.failed, widget.message
+    (entry,) = project.queue_status().entries
+    assert (entry.name, entry.state) == ("copy", "Queued")
+    assert sorted(entry.overrides) == ["train.epochs=2", "train.lr=0.05"]
+    shown = widget.table.df.set_index("Experiment")
+    assert shown.loc["copy", "State"] == "Queued" and shown.loc["copy", "train.lr"] == 0.05
+    # No worker: nothing will change, so no live refresh polls for it.
+    assert not widget.live.running
+
+
+def test_refresh_picks_up_a_new_experiment_and_keeps_the_selection(
+    widget: ExperimentsTable, project: Project
+) -> None:
+    select(widget, "e1")
+    before = widget.table._dt_args
+    widget.buttons["refresh"].click()
+    assert widget.table._dt_args is before  # same data: no re-render (sort order kept)
+    project.exp_run(params=["train.lr=0.4"], name="e3")
+    widget.buttons["refresh"].click()
+    assert "e3" in list(widget.table.df["Experiment"])
+    assert widget.selected_keys() == ["e1"]
+    assert widget.table.selected_rows == [widget.shown.keys().index("e1")]
+
+
+@pytest.mark.slow
+def test_live_refresh_follows_the_queue_then_stops(
+    widget: ExperimentsTable, project: Project
+) -> None:
+    project.exp_run(params=["train.lr=0.15"], name="queued-one", queue=True)
+    widget.refresh()
+    select(widget, "queued-one", "e2")
+    widget.jobs.value = 1
+    widget.buttons["start"].click()
+    assert "Started 1 queue worker" in widget.message
+    assert widget.live.running
+    deadline = time.monotonic() + 120
+    while widget.live.running and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not widget.live.running, "live refresh still polling after the queue emptied"
+    assert widget.live.polls >= 1
+    shown = widget.table.df.set_index("Experiment")
+    assert shown.loc["queued-one", "State"] == "Success"
+    assert shown.loc["queued-one", "acc"] == pytest.approx(0.65)
+    assert sorted(widget.selected_keys()) == ["e2", "queued-one"]
+
+
+def test_close_stops_the_live_refresh(project: Project) -> None:
+    widget = ExperimentsTable(project, refresh_interval=0.05)
+    polled = threading.Event()
+    widget.live.poll = lambda: polled.set() or True  # a queue that never empties
+    widget.live.start()
+    assert polled.wait(10)
+    widget.close()
+    assert not widget.live.running
+
+
+def test_live_refresh_reports_a_failed_poll_and_ends() -> None:
+    errors: list[Exception] = []
+
+    def poll() -> bool:
+        raise RuntimeError("boom")
+
+    live = LiveRefresh(poll, 0.01, on_error=errors.append)
+    assert live.start()
+    live._thread.join(10)
+    assert not live.running and [str(e) for e in errors] == ["boom"]
+
+
+def test_exp_show_widget_magic_returns_the_table(project: Project, in_dir: Any) -> None:
+    from IPython.core.error import UsageError
+    from IPython.core.interactiveshell import InteractiveShell
+
+    in_dir(project.root)
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "jupyter_exp")
+    try:
+        table = shell.run_line_magic("exp_show", "--widget --hide-workspace --sort-by acc")
+        assert isinstance(table, ExperimentsTable)
+        assert list(table.table.df["Experiment"]) == ["main", "e1", "e2"]  # acc 0.7 < 0.8
+        table.close()
+        with pytest.raises(UsageError, match="nope"):
+            shell.run_line_magic("exp_show", "--widget --rev nope")
+    finally:
+        shell.run_line_magic("unload_ext", "jupyter_exp")
+
+
+@pytest.mark.slow
+def test_exp_show_widget_in_a_real_kernel(project: Project) -> None:
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("%load_ext jupyter_exp"),
+        nbformat.v4.new_code_cell("%exp_show --widget"),
+    ]
+    NotebookClient(
+        nb, kernel_name="python3", timeout=120, resources={"metadata": {"path": str(project.root)}}
+    ).execute()
+    (output,) = nb.cells[1].outputs
+    view = output["data"][WIDGET_MIME]
+    assert view["model_id"]
+    # The saved widget state holds the table's rows (front ends render from it).
+    state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    dt_args = [m["state"]["_dt_args"] for m in state.values() if "_dt_args" in m["state"]]
+    (rows,) = [json.loads(args["data_json"]) for args in dt_args]
+    assert {row[0] for row in rows} == {"workspace", "main", "e1", "e2"}
+    assert Path(project.root / "dvc.yaml").exists()
