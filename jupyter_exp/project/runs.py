@@ -126,6 +126,7 @@ class ExperimentRuns:
                     message=message,
                     copy_paths=[os.fspath(p) for p in copy_paths],
                     rev=rev,
+                    reset=reset,
                 )
             if not run_all:
                 return queued

@@ -69,12 +69,14 @@ def queue_experiments(
     message: str | None = None,
     copy_paths: Sequence[str] = (),
     rev: str | None = None,
+    reset: bool = False,
 ) -> list[QueueEntry]:
     """Queue one experiment per combination of the ``-S`` sweeps; return the entries.
 
     ``name`` names a single experiment, or ``name-1``..``name-N`` for a sweep of N.
     ``rev`` names a checkpoint to resume (see the module's doc); it raises
-    :class:`InvalidArgumentError` when no stage has a checkpoint output and
+    :class:`InvalidArgumentError` when no stage has a checkpoint output or with
+    ``reset`` (queued runs start over without ``rev``), and
     :class:`ExperimentNotFoundError` when it names nothing.
     Raises :class:`InvalidArgumentError` (``--dry``/``--interactive``, bad ``-C``),
     override, params and pipeline errors, :class:`InvalidExperimentNameError` and
@@ -88,7 +90,9 @@ def queue_experiments(
     overrides = parse_overrides(list(params))
     combos = expand_sweeps(overrides)
     store = QueueStore(repo.root)
-    resume = plan_checkpoints(repo, git, baseline, temp=True, rev=rev) if rev else None
+    resume = None
+    if rev is not None:
+        resume = plan_checkpoints(repo, git, baseline, temp=True, reset=reset, rev=rev)
     if resume is not None:
         baseline = resume.baseline
     if resume is not None and resume.name and len(combos) == 1 and name in (None, resume.name):
