@@ -184,7 +184,12 @@ class ExperimentMagics(Magics):
     # --- exp plots -----------------------------------------------------------------------
 
     @magic_arguments()
-    @argument("metrics", nargs="*", help="Metrics to plot (default: every numeric metric).")
+    @argument(
+        "metrics",
+        nargs="*",
+        help="Metrics to plot (default: every numeric metric); "
+        "'dvc [PLOT...]' draws the plots: of dvc.yaml (all, or those named) instead.",
+    )
     @argument("--steps", action="store_true", help="Against the checkpoint step, per experiment.")
     @argument(
         "--parallel",
@@ -201,16 +206,19 @@ class ExperimentMagics(Magics):
         """Metrics across experiments as a Vega-Lite chart (SVG copy with vl-convert).
 
         Bars per experiment by default; ``--steps`` lines over checkpoint steps;
-        ``--parallel`` parallel coordinates of params against a metric.
+        ``--parallel`` parallel coordinates of params against a metric. ``dvc`` draws
+        the ``plots:`` of ``dvc.yaml`` (``dvc loss.csv`` only that one), a chart per plot
+        with a line per selected experiment; ``charts = %exp_plots dvc`` keeps them.
         """
         from IPython.core.error import UsageError
 
         from .display import show_frame
-        from .plots import choose_chart
+        from .plots import Chart, Charts, choose_chart
 
         args = parse(self.exp_plots, line)
+        project = self.project()
         frame = show_frame(
-            self.project().exp_show_table(
+            project.exp_show_table(
                 revs=args.rev,
                 num=args.num,
                 all_commits=args.all_commits,
@@ -219,6 +227,17 @@ class ExperimentMagics(Magics):
                 hide_queued=True,
             )
         )
+        if args.metrics[:1] == ["dvc"]:
+            # One line per experiment (a checkpoint chain draws its last checkpoint).
+            shown = frame[~frame["State"].isin(["Failed", "Running", "Queued"])]
+            names = [
+                row["Experiment"] if isinstance(row["Experiment"], str) else row["rev"]
+                for _, row in shown.iterrows()
+            ]
+            plots = project.exp_plots(list(dict.fromkeys(names)), "dvc", targets=args.metrics[1:])
+            if not plots:
+                say("No plot of dvc.yaml has data in the selected experiments.")
+            return Charts(Chart.from_plot(plot) for plot in plots)
         try:
             return choose_chart(
                 frame,
