@@ -672,7 +672,7 @@ def test_exp_show_data_is_json(three: Path) -> None:
 
 def test_results_are_cached_between_runs_and_a_bad_cache_is_ignored(three: Path) -> None:
     first = states_to_json(states(three))
-    path = Path(showcache.cache_path(Repo(three)))
+    path = Path(showcache.cache_path(three))
     cached = json.loads(path.read_text())["entries"]
     assert len(cached) == 4  # baseline + 3 experiments
     # A run answered from the cache gives the same answer.

@@ -6,10 +6,11 @@ The result has the shape of DVC's ``repo.experiments.show()`` (``ExpState`` /
 read DVC's JSON read ours.
 
 Speed is the point of this module. Git is asked once for every ref
-(``for-each-ref``), and everything else goes through one ``git cat-file --batch``
-process: commit objects, trees, pipeline files and every params/metrics file of every
-commit, each batch covering all commits (see :mod:`.gittree`). Nothing runs per
-experiment, and parsed files are cached by blob sha.
+(``for-each-ref``). Rows come from :mod:`.showcache` when they can: a commit's row is
+kept once read (commits never change), the workspace row as long as the stat
+signatures of the files it was read from stay the same. Only what is missing is read,
+by :mod:`.collect_read`, through one ``git cat-file --batch`` process for every commit
+at once; a warm run never imports YAML, the pipeline loader or the engine.
 
 Experiments that are not refs yet (queued, running, failed) come from entry sources a
 queue module registers with :func:`register_entry_source`; they get their own ``State``.
@@ -21,40 +22,17 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..core.index import Index
 from ..core.repo import Repo
 from ..errors import ExperimentNotFoundError, JupyterExpError, RevisionNotFoundError
 from ..git import Git
 from . import showcache
 from .expstate import SUCCESS, ExpData, ExpRange, ExpState, ExternalExperiment, states_to_json
-from .gittree import (
-    CommitInfo,
-    LazyReader,
-    Reader,
-    fetch_files,
-    find_pipeline_files,
-    load_facts,
-    read_commits,
-)
-from .lookup import find_experiment
-from .queue.store import exp_show_entries
 from .refs import EXPS_NAMESPACE, ExpRef
-from .revdata import (
-    Blob,
-    CachedReader,
-    Content,
-    Listing,
-    PipelineFacts,
-    error_dict,
-    parse_lock,
-    read_deps,
-    read_metrics,
-    read_outs,
-    read_params,
-    wanted_paths,
-)
+
+if TYPE_CHECKING:
+    from .gittree import CommitInfo, Reader
 
 __all__ = [
     "CollectOptions",
@@ -62,12 +40,13 @@ __all__ = [
     "ExpRange",
     "ExpState",
     "ExternalExperiment",
+    "collect_json",
     "collect_states",
     "register_entry_source",
     "states_to_json",
 ]
 
-WORKSPACE = "workspace"
+WORKSPACE = "workspace"  # the rev of the workspace row
 # The order DVC lists a baseline's experiments in: running, done, queued, failed.
 _STATE_ORDER = ("Running", SUCCESS, "Queued", "Failed")
 _MAX_CHAIN = 1000
@@ -135,6 +114,8 @@ def _resolve(git: Git, rev: str, state: RefState) -> str:
     sha = state.lookup(rev) or git.try_resolve(rev)
     if sha is not None:
         return sha
+    from .lookup import find_experiment
+
     try:
         return find_experiment(git, rev).sha  # DVC also accepts an experiment name
     except (ExperimentNotFoundError, JupyterExpError):
@@ -210,34 +191,16 @@ def collect_states(
 
     wanted = [*baselines, *(sha for exps in tips.values() for _, sha in exps)]
     wanted.extend(e.commit for e in external if e.commit)
-    cached = showcache.load(repo)
-    prefix = _prefix(repo, git)
-    with LazyReader(git) as reader:
-        commits = {
-            sha: CommitInfo("", tuple(cached[sha]["parents"]), 0) for sha in wanted if sha in cached
-        }
-        commits.update(read_commits(reader, (sha for sha in wanted if sha not in commits)))
-        chains = _chains(reader, tips, commits, cached)
+    rows = CommitRows(repo, git)
+    try:
+        rows.load_parents(wanted)
+        chains = _chains(rows, tips)
         every = list(dict.fromkeys([*wanted, *(s for c in chains.values() for s in c)]))
         # As DVC: baselines are always read whole (its collect_rev gets no param_deps for
-        # them), experiments honour --param-deps; only whole results are cached.
-        whole = [s for s in every if s in baselines or not options.param_deps]
-        datas = {s: (ExpData.from_dict(cached[s]["data"]), None) for s in whole if s in cached}
-        todo = [s for s in whole if s not in cached]
-        datas.update(_collect_commits(repo, reader, commits, todo, False, prefix))
-        if options.param_deps:
-            others = [s for s in every if s not in datas]
-            # Commits known from the cache only have their parents: read them.
-            commits.update(read_commits(reader, (s for s in others if not commits[s].tree)))
-            datas.update(_collect_commits(repo, reader, commits, others, True, prefix))
-    new = {
-        sha: {"parents": list(commits[sha].parents), "data": data.to_dict()}
-        for sha in todo
-        if sha in commits
-        for data, _ in [datas[sha]]
-        if data is not None and showcache.is_complete(data.to_dict())
-    }
-    showcache.store(repo, cached, new)
+        # them), experiments honour --param-deps.
+        datas = rows.rows(every, param_deps=options.param_deps, whole=set(baselines))
+    finally:
+        rows.close()
 
     result: list[ExpState] = []
     if not options.hide_workspace:
@@ -258,6 +221,126 @@ def collect_states(
             )
         )
     return result
+
+
+def collect_json(
+    repo: Repo, *, revs: str | Sequence[str] | None = None, **options: Any
+) -> list[dict[str, Any]]:
+    """What ``dvc exp show --json`` prints; ``options`` are :class:`CollectOptions`."""
+    chosen = (revs,) if isinstance(revs, str) else tuple(revs or ())
+    return states_to_json(collect_states(repo, CollectOptions(revs=chosen, **options)))
+
+
+Row = tuple[ExpData | None, dict[str, str] | None]
+
+
+class CommitRows:
+    """Parents and rows of commits: from :mod:`.showcache`, else read from Git.
+
+    The ``git cat-file`` process and the reading modules are started/imported on the
+    first miss; rows read complete are written back to the cache by :meth:`close`.
+    """
+
+    def __init__(self, repo: Repo, git: Git) -> None:
+        self.repo = repo
+        self.git = git
+        self.cached = showcache.load(repo.root)
+        self.parents: dict[str, tuple[str, ...]] = {}
+        self._infos: dict[str, CommitInfo] = {}
+        self._new: dict[str, dict[str, Any]] = {}
+        self._reader: Reader | None = None
+
+    def _reading(self) -> Reader:
+        if self._reader is None:
+            from .gittree import LazyReader
+
+            self._reader = LazyReader(self.git)
+        return self._reader
+
+    def _cached(self, sha: str, param_deps: bool) -> dict[str, Any] | None:
+        return self.cached.get(showcache.row_key(sha, param_deps=param_deps))
+
+    def _read_infos(self, shas: Iterable[str]) -> None:
+        missing = [sha for sha in shas if sha not in self._infos]
+        if missing:
+            from .gittree import read_commits
+
+            found = read_commits(self._reading(), missing)
+            self._infos.update(found)
+            self.parents.update((sha, info.parents) for sha, info in found.items())
+
+    def load_parents(self, shas: Iterable[str]) -> None:
+        """Know the parents of every commit of ``shas`` (unknown shas are left out)."""
+        missing = []
+        for sha in shas:
+            if sha in self.parents:
+                continue
+            entry = self._cached(sha, False) or self._cached(sha, True)
+            if entry is not None:
+                self.parents[sha] = tuple(entry["parents"])
+            else:
+                missing.append(sha)
+        self._read_infos(missing)
+
+    def rows(self, shas: Sequence[str], *, param_deps: bool, whole: set[str]) -> dict[str, Row]:
+        """``(data, error)`` of each commit; those in ``whole`` ignore ``param_deps``."""
+        result: dict[str, Row] = {}
+        todo: dict[bool, list[str]] = {False: [], True: []}
+        for sha in shas:
+            deps_only = param_deps and sha not in whole
+            entry = self._cached(sha, deps_only)
+            if entry is None:
+                todo[deps_only].append(sha)
+            else:
+                result[sha] = (_cached_data(entry), None)
+        for deps_only, missing in todo.items():
+            if missing:
+                result.update(self._read_rows(missing, deps_only))
+        return result
+
+    def _read_rows(self, shas: list[str], param_deps: bool) -> dict[str, Row]:
+        from .collect_read import read_commit_rows
+
+        self._read_infos(shas)
+        read = read_commit_rows(
+            self.repo,
+            self._reading(),
+            self._infos,
+            shas,
+            param_deps=param_deps,
+            prefix=_prefix(self.repo, self.git),
+        )
+        for sha, (data, _) in read.items():
+            if data is None:
+                continue
+            as_dict = data.to_dict()
+            if showcache.is_complete(as_dict):
+                info = self._infos[sha]
+                key = showcache.row_key(sha, param_deps=param_deps)
+                self._new[key] = showcache.entry(info.parents, info.timestamp, as_dict)
+        return read
+
+    def close(self) -> None:
+        """Stop ``git cat-file`` if it ran; write the rows read to the cache."""
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+        showcache.store(self.repo.root, self.cached, self._new)
+        self.cached.update(self._new)
+        self._new = {}
+
+
+def _cached_data(entry: Mapping[str, Any]) -> ExpData:
+    data = entry["data"]
+    return ExpData(
+        rev=data["rev"],
+        timestamp=datetime.fromtimestamp(entry["time"]),  # local and naive, as DVC
+        params=data.get("params", {}),
+        metrics=data.get("metrics", {}),
+        deps=data.get("deps", {}),
+        outs=data.get("outs", {}),
+        meta=data.get("meta", {}),
+    )
 
 
 def _prefix(repo: Repo, git: Git) -> str:
@@ -290,12 +373,7 @@ def _external(
     return found
 
 
-def _chains(
-    reader: Reader,
-    tips: Mapping[str, list],
-    commits: dict[str, CommitInfo],
-    cached: Mapping[str, dict[str, Any]],
-) -> dict[str, list[str]]:
+def _chains(rows: CommitRows, tips: Mapping[str, list]) -> dict[str, list[str]]:
     """Commits of each experiment from its tip down to (not including) the baseline.
 
     One commit for every experiment of ours; DVC 2 checkpoint experiments are chains.
@@ -311,17 +389,13 @@ def _chains(
     while walking and steps < _MAX_CHAIN:
         following = {}
         for tip, (current, baseline) in walking.items():
-            info = commits.get(current)
-            parent = info.parents[0] if info and info.parents else None
+            parents = rows.parents.get(current)
+            parent = parents[0] if parents else None
             if parent is None or parent == baseline:
                 continue
             chains[tip].append(parent)
             following[tip] = (parent, baseline)
-        for sha, _ in following.values():
-            if sha in cached and sha not in commits:
-                commits[sha] = CommitInfo("", tuple(cached[sha]["parents"]), 0)
-        missing = [c for c, _ in following.values() if c not in commits]
-        commits.update(read_commits(reader, missing))
+        rows.load_parents(sha for sha, _ in following.values())
         walking = following
         steps += 1
     return chains
@@ -381,114 +455,46 @@ def _external_range(entry: ExternalExperiment, datas: Mapping) -> ExpRange:
     )
 
 
-def _collect_commits(
-    repo: Repo,
-    reader: Reader,
-    commits: Mapping[str, CommitInfo],
-    shas: Sequence[str],
-    param_deps: bool,
-    prefix: str,
-) -> dict[str, tuple[ExpData | None, dict[str, str] | None]]:
-    """Data of each commit, every file read in a few batches over all of them."""
-    known = [sha for sha in shas if sha in commits]
-    roots = {sha: commits[sha].tree for sha in known}
-    if prefix:
-        # A DVC project in a sub-folder of the Git repository: start from its tree.
-        objects = reader.read([f"{sha}:{prefix.rstrip('/')}" for sha in known])
-        roots = {s: o.sha for s, o in zip(known, objects, strict=True) if o and o.kind == "tree"}
-    files = find_pipeline_files(reader, roots)
-    facts = load_facts(reader, files, prefix=prefix)
-    requests = {
-        sha: wanted_paths(f, param_deps=param_deps)
-        for sha, f in facts.items()
-        if isinstance(f, PipelineFacts)
-    }
-    contents = fetch_files(reader, requests, prefix=prefix)
-    cached = CachedReader(os.fspath(repo.cache_dir / "files" / "md5"))
-    result: dict[str, tuple[ExpData | None, dict[str, str] | None]] = {}
-    for sha in known:
-        if sha not in files:
-            result[sha] = (None, {"type": "FileNotFoundError", "msg": f"no '{prefix}' here"})
-            continue
-        stamp = datetime.fromtimestamp(commits[sha].timestamp)  # local and naive, as DVC
-        fact = facts[sha]
-        if not isinstance(fact, PipelineFacts):
-            result[sha] = (None, fact)
-            continue
-        root = files[sha].root.get("params.yaml")
-        has_default = root is not None and root.is_file
-        result[sha] = _assemble(
-            sha, stamp, fact, contents[sha], cached, has_default=has_default, param_deps=param_deps
-        )
-    return result
-
-
-def _assemble(
-    rev: str,
-    stamp: datetime | None,
-    facts: PipelineFacts,
-    files: Mapping[str, Content],
-    cached: CachedReader,
-    *,
-    has_default: bool,
-    param_deps: bool,
-) -> tuple[ExpData | None, dict[str, str] | None]:
-    try:
-        locks = {}
-        for path in facts.lockfiles:
-            blob = files.get(path)
-            if isinstance(blob, Blob):
-                locks[path] = parse_lock(path, blob)
-    except (JupyterExpError, ValueError) as exc:
-        return None, error_dict(exc)
-    data = ExpData(
-        rev=rev,
-        timestamp=stamp,
-        params=read_params(facts, files, has_default=has_default, param_deps=param_deps),
-        metrics=read_metrics(facts, files, locks, cached),
-        deps=read_deps(facts, locks),
-        outs=read_outs(facts, locks),
-    )
-    return data, None
-
-
 # --- the workspace -----------------------------------------------------------------------
 
 
 def collect_workspace(repo: Repo, *, param_deps: bool = False) -> ExpState:
-    """The ``workspace`` row: files as they are on disk, hashes from ``dvc.lock``."""
-    try:
-        facts = PipelineFacts.from_index(Index.load(repo))
-    except JupyterExpError as exc:
-        return ExpState(rev=WORKSPACE, error=error_dict(exc))
-    files: dict[str, Content] = {}
-    for path in wanted_paths(facts, param_deps=param_deps):
-        _read_disk(repo, path, files)
-    cached = CachedReader(os.fspath(repo.cache_dir / "files" / "md5"))
-    has_default = os.path.isfile(repo.abspath("params.yaml"))
-    data, error = _assemble(
-        WORKSPACE, None, facts, files, cached, has_default=has_default, param_deps=param_deps
-    )
-    return ExpState(rev=WORKSPACE, data=data, error=error)
+    """The ``workspace`` row: files as they are on disk, hashes from ``dvc.lock``.
+
+    Answered from the workspace stamp of :mod:`.showcache` when no file it was read
+    from moved; else read (:mod:`.collect_read`) and stamped again.
+    """
+    key = showcache.workspace_key(param_deps=param_deps)
+    cached = showcache.load_workspace(repo.root, key)
+    if cached is not None:
+        data = cached.get("data")
+        return ExpState(
+            rev=WORKSPACE,
+            data=ExpData.from_dict(data) if isinstance(data, dict) else None,
+            error=cached.get("error"),
+        )
+    from .collect_read import read_workspace
+
+    row, watched = read_workspace(repo, param_deps=param_deps)
+    payload = {"data": row.data.to_dict() if row.data else None, "error": row.error}
+    showcache.store_workspace(repo.root, key, payload, watched)
+    return row
 
 
-def _read_disk(repo: Repo, path: str, files: dict[str, Content]) -> None:
-    full = repo.abspath(path)
-    if full.is_dir():
-        found = []
-        for folder, dirs, names in os.walk(full):
-            dirs.sort()
-            rel = os.path.relpath(folder, repo.root).replace(os.sep, "/")
-            found.extend(f"{rel}/{name}" for name in sorted(names))
-        files[path] = Listing(tuple(sorted(found)))
-        for child in found:
-            _read_disk(repo, child, files)
-        return
+# --- experiments that are not refs ------------------------------------------------------
+
+
+def _queue_entries(repo: Repo, git: Git, baselines: Sequence[str]) -> list[ExternalExperiment]:
+    """The queue's entries; the queue is not even imported when it was never used."""
     try:
-        files[path] = Blob(full.read_bytes())
+        if not os.listdir(os.path.join(repo.tmp_dir, "jupyter-exp", "queue", "entries")):
+            return []
     except OSError:
-        files[path] = None
+        return []
+    from .queue.store import exp_show_entries
+
+    return exp_show_entries(repo, git, baselines)
 
 
 # The queue's entries (Queued, Running, Failed) appear as rows of their own.
-register_entry_source(exp_show_entries)
+register_entry_source(_queue_entries)

@@ -323,9 +323,12 @@ class CachedReader:
 
     def __init__(self, cache_objects_dir: str) -> None:
         self.objects_dir = cache_objects_dir
+        # Every cache file looked at (found or not): the workspace stamp watches them.
+        self.consulted: list[str] = []
 
     def _object(self, md5: str) -> Blob | None:
         path = posixpath.join(self.objects_dir, md5[:2], md5[2:])
+        self.consulted.append(path)
         try:
             with open(path, "rb") as fobj:
                 return Blob(fobj.read(), sha=f"md5:{md5}")

@@ -157,12 +157,17 @@ def _revision_args(args: argparse.Namespace) -> dict[str, Any]:
 
 def run(args: argparse.Namespace, ui: UI) -> int:
     """Print the experiments in the chosen format."""
-    project = open_project()
     if args.json:
-        states = project.exp_show_json(**_revision_args(args))
+        # Straight to the collector, not through Project: a warm `show --json` loads
+        # neither the engine nor the pipeline loader (see experiments/collect.py).
+        from ...core.repo import Repo
+        from ...experiments.collect import collect_json
+
+        states = collect_json(Repo.find("."), **_revision_args(args))
         indent = 2 if ui.styled else None
         ui.data(json.dumps(states, default=_json_default, indent=indent))
         return 0
+    project = open_project()
     table = project.exp_show_table(
         **_revision_args(args),
         include_metrics=args.include_metrics,
