@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # exp show / list
 
     from ..experiments.collect import CollectOptions
     from ..experiments.ls import BaselineExperiments
+    from ..experiments.notebooks import ExecutedNotebook
     from ..experiments.show import ExpTable
 
 
@@ -220,6 +221,16 @@ class ExperimentComparison:
             add_notebook_columns(table, notebooks_by_row(self.repo, table.rows))
         return table
 
+    def exp_recorded_notebooks(
+        self, experiment: str, stage: str | None = None
+    ) -> list[ExecutedNotebook]:
+        """The executed notebooks ``experiment``'s ``dvc.lock`` records (stage, path, md5).
+
+        ``experiment`` and ``stage`` as in :meth:`exp_notebook`; nothing is written.
+        Raises as :meth:`exp_notebook` does, except for the cache.
+        """
+        return self._recorded_notebooks(experiment, stage)[1]
+
     def exp_notebook(
         self,
         experiment: str,
@@ -230,21 +241,27 @@ class ExperimentComparison:
 
         ``experiment`` is an experiment name, ref or sha prefix, or any revision (a
         branch, a tag, ``HEAD``). The notebooks are the ``.ipynb`` outputs its
-        ``dvc.lock`` records (only ``stage``'s when given: its name or address). They are
-        written to ``dest/<path>``; by default to
-        ``<project>/jupyter-exp-notebooks/<experiment>/<path>``, a folder JupyterLab
-        shows and ``.git/info/exclude`` keeps out of Git. Raises
+        ``dvc.lock`` records (only ``stage``'s when given: its name or address), in
+        :meth:`exp_recorded_notebooks`'s order. They are written to ``dest/<path>``; by
+        default to ``<project>/jupyter-exp-notebooks/<experiment>/<path>``, a folder
+        JupyterLab shows and ``.git/info/exclude`` keeps out of Git. Raises
         :class:`~jupyter_exp.errors.ExperimentNotFoundError`,
         :class:`~jupyter_exp.errors.InvalidArgumentError` (nothing recorded, unknown
         stage) or :class:`~jupyter_exp.errors.CacheMissingError`.
         """
-        from ..experiments.notebooks import (
-            NOTEBOOKS_DIR,
-            exclude_from_git,
-            materialise,
-            notebooks_of_commits,
-            select,
-        )
+        from ..experiments.notebooks import NOTEBOOKS_DIR, exclude_from_git, materialise
+
+        folder, found = self._recorded_notebooks(experiment, stage)
+        if dest is not None:
+            return materialise(self.repo, found, Path(dest).absolute())
+        written = materialise(self.repo, found, self.root / NOTEBOOKS_DIR / folder)
+        exclude_from_git(self._git(), self.root / NOTEBOOKS_DIR)
+        return written
+
+    def _recorded_notebooks(
+        self, experiment: str, stage: str | None
+    ) -> tuple[str, list[ExecutedNotebook]]:
+        from ..experiments.notebooks import notebooks_of_commits, select
 
         git = self._git()
         sha, folder = _notebook_revision(git, experiment)
@@ -254,12 +271,7 @@ class ExperimentComparison:
                 f"'{experiment}' recorded no executed notebook (no .ipynb output in its dvc.lock)",
                 argument=experiment,
             )
-        if dest is not None:
-            return materialise(self.repo, found, Path(dest).absolute())
-        target = self.root / NOTEBOOKS_DIR / folder
-        written = materialise(self.repo, found, target)
-        exclude_from_git(git, self.root / NOTEBOOKS_DIR)
-        return written
+        return folder, found
 
 
 def _notebook_revision(git: Git, spec: str) -> tuple[str, str]:

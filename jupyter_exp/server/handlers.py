@@ -20,6 +20,7 @@ from .handlers_experiments import (
     RunHandler,
     SaveHandler,
 )
+from .handlers_notebooks import NotebooksHandler
 from .handlers_queue import (
     QueueKillHandler,
     QueueLogsHandler,
@@ -38,6 +39,7 @@ _ROUTES: list[tuple[str, Any]] = [
     ("experiments", ExperimentsHandler),
     ("plots", PlotsHandler),
     ("diff", DiffHandler),
+    ("notebooks", NotebooksHandler),
     ("run", RunHandler),
     ("jobs", JobsHandler),
     (r"jobs/([0-9a-f]{32})", JobHandler),

@@ -74,7 +74,7 @@ class ExperimentsHandler(ExpHandler):
     async def get(self) -> None:
         """Query: path, rev (repeatable), num, all_branches, all_tags, all_commits,
         hide_workspace, hide_queued, hide_failed, sha_only, only_changed, sort_by,
-        sort_order."""
+        sort_order, notebooks (each row's executed notebooks)."""
         self.reply(await self.blocking(self._show_args()))
 
     def _show_args(self) -> Any:
@@ -97,6 +97,7 @@ class ExperimentsHandler(ExpHandler):
             "hide_failed",
             "sha_only",
             "only_changed",
+            "notebooks",
         ):
             kwargs[flag] = self.q_bool(flag)
         path = self.q_str("path")
