@@ -1,9 +1,9 @@
-"""``%%checkpoint`` and in-kernel checkpoints, in an in-process IPython shell.
+"""``%%checkpoint`` and in-kernel checkpoints: an in-process IPython shell, then a real
+kernel (nbclient) executing a notebook, and DVC reading the chain it made.
 
 The project is the checkpoint fixture project (``train`` with a ``checkpoint: true``
 model, ``evaluate`` after it); the cells do the training themselves, as a notebook
-would, and the magic records the workspace after each. The same in a real kernel, and
-DVC reading the chain, are in ``test_checkpoint_magic_kernel.py``.
+would, and the magic records the workspace after each.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from jupyter_exp import Project, make_checkpoint
 from jupyter_exp.checkpoints import current_experiment, follow_experiment, forget_experiment
 from jupyter_exp.errors import ExperimentExistsError
 from jupyter_exp.experiments.checkpoints import EXEC_CHECKPOINT
+
+pytest_plugins = ["dvc_oracle"]
 
 # One training step per run: the model says its epoch, metrics.json its loss.
 STEP = """\
@@ -314,3 +316,132 @@ def test_follow_experiment_api(project: Path) -> None:
     assert make_checkpoint() is True  # the first checkpoint chooses the name
     name = current_experiment(project)
     assert name is not None and model_at(project, tip(project, name)) == "1 api"
+
+
+# --- a real kernel ---------------------------------------------------------------------------
+
+KERNEL_CELLS = [
+    "%load_ext jupyter_exp",
+    "import os, signal, time\nfrom jupyter_exp import make_checkpoint\nepoch = 0",
+    step("-n nb"),
+    step("-n nb"),
+    step("-n nb"),
+    "%exp_show --no-timestamp",
+    # Interrupted (a kernel interrupt is SIGINT) after a checkpoint taken inside the cell.
+    "%%checkpoint\n"
+    "epoch += 1\n"
+    "open('model.bin', 'w').write(f'{epoch} inside the cell')\n"
+    "print('at once:', make_checkpoint())\n"
+    "open('model.bin', 'w').write('interrupted mid-write')\n"
+    "os.kill(os.getpid(), signal.SIGINT)\n"
+    "time.sleep(30)\n",
+    "%%checkpoint\nopen('model.bin', 'w').write('diverged')\nraise RuntimeError('diverged')",
+    "%%checkpoint -n 'bad name'\nprint('never runs')",
+    "print('anywhere:', make_checkpoint())",
+]
+
+
+def outputs_text(outputs: list[dict]) -> str:
+    """Every text the outputs carry (streams, plain text and html, error values)."""
+    found = []
+    for output in outputs:
+        data = output.get("data", {})
+        found += [output.get("text", ""), data.get("text/plain", ""), data.get("text/html", "")]
+        found += [output.get("ename", ""), output.get("evalue", "")]
+    return "\n".join(found)
+
+
+@pytest.fixture(scope="module")
+def kernel_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[list[dict]]]:
+    """Execute the notebook once in a fresh project with a real kernel; cells' outputs."""
+    import os
+
+    import nbformat
+    from conftest import write_tree
+    from nbclient import NotebookClient
+
+    root = tmp_path_factory.mktemp("kernel") / "project"
+    root.mkdir()
+    write_tree(root, FILES)
+    home = root.parent / "home"
+    home.mkdir()
+    env = {"HOME": str(home), "GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.com"}
+    env |= {"GIT_COMMITTER_NAME": "T", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    old = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
+    try:
+        for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "initial"]):
+            run_git(root, *args)
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell(code) for code in KERNEL_CELLS]
+        client = NotebookClient(
+            nb,
+            kernel_name="python3",
+            timeout=120,
+            allow_errors=True,
+            resources={"metadata": {"path": str(root)}},
+        )
+        client.execute()
+    finally:
+        for key, value in old.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return root, [cell.outputs for cell in nb.cells]
+
+
+@pytest.mark.slow
+def test_kernel_three_checkpoint_cells_then_exp_show(kernel_run) -> None:
+    root, outputs = kernel_run
+    commits = chain(root, tip(root, "nb"), head(root))
+    for number, cell in enumerate(outputs[2:5], start=1):
+        text = outputs_text(cell)
+        assert f"Checkpoint {number} of 'nb' ({commits[number - 1][:7]})" in text
+        assert f"metrics.json:epoch={number}" in text
+        (value,) = [o for o in cell if o["output_type"] == "execute_result"]
+        assert value["data"]["text/plain"] == str(number * 10)
+    shown = outputs_text(outputs[5])
+    assert "<style" in shown  # the styled DataFrame
+    assert all(sha[:7] in shown for sha in commits[:3]), shown
+
+
+@pytest.mark.slow
+def test_kernel_interrupt_and_error_still_record(kernel_run) -> None:
+    root, outputs = kernel_run
+    commits = chain(root, tip(root, "nb"), head(root))
+    assert len(commits) == 6  # 3 steps, 1 make_checkpoint, 1 interrupted, 1 raising
+    interrupted = outputs_text(outputs[6])
+    assert "at once: True" in interrupted
+    assert f"Checkpoint 5 of 'nb' ({commits[4][:7]}) after the cell stopped" in interrupted
+    assert [o["ename"] for o in outputs[6] if o["output_type"] == "error"] == ["KeyboardInterrupt"]
+    assert model_at(root, commits[3]) == "4 inside the cell"
+    assert model_at(root, commits[4]) == "interrupted mid-write"
+    raised = [o for o in outputs[7] if o["output_type"] == "error"]
+    assert [(o["ename"], o["evalue"]) for o in raised] == [("RuntimeError", "diverged")]
+    assert model_at(root, commits[5]) == "diverged"
+    assert "after the cell stopped" in outputs_text(outputs[7])
+
+
+@pytest.mark.slow
+def test_kernel_usage_error_and_make_checkpoint_anywhere(kernel_run) -> None:
+    _root, outputs = kernel_run
+    text = "".join(o.get("text", "") for o in outputs[8])
+    assert "UsageError: invalid experiment name 'bad name': it contains a space" in text
+    assert "never runs" not in text and "Traceback" not in text
+    assert "anywhere: True" in outputs_text(outputs[9])
+
+
+@pytest.mark.slow
+@pytest.mark.oracle
+def test_dvc_exp_show_reads_the_kernel_chain(dvc, kernel_run) -> None:
+    from conftest import run_cli
+
+    root, _ = kernel_run
+    commits = chain(root, tip(root, "nb"), head(root))
+    theirs = json.loads(dvc(root, "exp", "show", "--json").stdout)
+    (exp,) = [e for e in theirs[1]["experiments"] if e["name"] == "nb"]
+    assert [r["rev"] for r in exp["revs"]] == commits[::-1]
+    epochs = [r["data"]["metrics"]["metrics.json"]["data"]["epoch"] for r in exp["revs"]]
+    assert epochs == [3, 3, 3, 3, 2, 1]  # the last cells did not rewrite metrics.json
+    assert json.loads(run_cli(root, "show", "--json").stdout) == theirs
