@@ -476,8 +476,9 @@ def collect_workspace(repo: Repo, *, param_deps: bool = False) -> ExpState:
     from .collect_read import read_workspace
 
     row, watched = read_workspace(repo, param_deps=param_deps)
-    payload = {"data": row.data.to_dict() if row.data else None, "error": row.error}
-    showcache.store_workspace(repo.root, key, payload, watched)
+    if watched is not None:
+        payload = {"data": row.data.to_dict() if row.data else None, "error": row.error}
+        showcache.store_workspace(repo.root, key, payload, watched)
     return row
 
 

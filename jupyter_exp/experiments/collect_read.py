@@ -121,19 +121,20 @@ def assemble(
 # --- the workspace -----------------------------------------------------------------------
 
 
-def read_workspace(repo: Repo, *, param_deps: bool = False) -> tuple[ExpState, list[str]]:
+def read_workspace(repo: Repo, *, param_deps: bool = False) -> tuple[ExpState, list[str] | None]:
     """The ``workspace`` row (files as they are on disk, hashes from ``dvc.lock``) and
     every path it rests on (repo-relative or absolute), for the workspace stamp.
+
+    A pipeline that fails to load gives None for the paths: which files the failure
+    rests on is not known, so that row must not be stamped.
     """
     root = str(repo.root)
-    watched: list[str] = [*_ALWAYS_WATCHED]
     try:
         index = Index.load(repo)
         facts = PipelineFacts.from_index(index)
     except JupyterExpError as exc:
-        return ExpState(rev=WORKSPACE, error=error_dict(exc)), watched
-    finally:
-        watched.extend(_under(root, consulted_params_files()))
+        return ExpState(rev=WORKSPACE, error=error_dict(exc)), None
+    watched: list[str] = [*_ALWAYS_WATCHED, *_under(root, consulted_params_files())]
     for folder in index.visited:
         watched.append(folder)
         watched.extend(posixpath.join(folder, name) for name in _IGNORE_FILES)
