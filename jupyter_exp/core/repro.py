@@ -36,6 +36,7 @@ from ..events import (
 )
 from . import uptodate
 from .add import add
+from .cancel import CancelToken
 from .checkout import checkout
 from .checkpoint_signal import is_checkpoint_stage, watch_checkpoints
 from .context import RunContext
@@ -80,6 +81,9 @@ class ReproOptions:
     # when their inputs are unchanged, as an experiment run wants.
     on_checkpoint: Callable[[Stage, LockEntry], None] | None = None
     resume_checkpoints: bool = False
+    # Stops the run from another thread (see cancel.py); not a flag of what to run, so
+    # it takes no part in comparing options (the up-to-date stamp's key).
+    cancel: CancelToken | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -221,6 +225,8 @@ class _Reproducer:
         total = sum(1 for s in stages if not s.is_data_source)
         position = 0
         for stage in stages:
+            if self.options.cancel is not None:
+                self.options.cancel.check()
             position += 0 if stage.is_data_source else 1
             if not self.options.ignore_errors and any(
                 id(p) in failed for p in graph.parents(stage)
@@ -350,8 +356,16 @@ class _Reproducer:
                     code = runner(cwd=cwd, env=env, stage=stage.address, on_event=self.emit)
                 else:
                     code = run_command(
-                        command, cwd=cwd, env=env, stage=stage.address, on_event=self.emit
+                        command,
+                        cwd=cwd,
+                        env=env,
+                        stage=stage.address,
+                        on_event=self.emit,
+                        cancel=self.options.cancel,
                     )
+                if self.options.cancel is not None:
+                    # An in-process command is not interrupted; the run stops after it.
+                    self.options.cancel.check(stage.address)
                 if code != 0:
                     error = StageFailedError(stage.address, code, command)
                     self.emit(StageFailed(stage=stage.address, returncode=code, message=str(error)))

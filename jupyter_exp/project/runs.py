@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..core.cancel import CancelToken
 from ..core.repo import Repo
 from ..core.repro import ReproOptions
 from ..events import EventSink
@@ -62,6 +63,7 @@ class ExperimentRuns:
         run_cache: bool = True,
         env: dict[str, str] | None = None,
         on_event: EventSink | None = None,
+        cancel: CancelToken | None = None,
     ) -> ExpRunResult | list[QueueEntry]:
         """Run the pipeline as an experiment and record it, as ``dvc exp run`` does.
 
@@ -87,6 +89,12 @@ class ExperimentRuns:
         run resumes from the checkpoint the workspace holds unless ``reset``; ``rev``
         names the checkpoint a ``temp`` or ``queue`` run continues from (without it they
         start over).
+
+        ``cancel`` (a :class:`~jupyter_exp.core.cancel.CancelToken`) stops a workspace or
+        ``temp`` run from another thread: the running stage's processes are stopped as on
+        Ctrl+C, :class:`~jupyter_exp.errors.RunCancelledError` is raised and nothing is
+        recorded; the workspace keeps what the stopped stage left. Queued runs do not take
+        it (``queue kill`` stops them).
         """
         from ..errors import InvalidArgumentError
         from ..experiments.run import run_experiment
@@ -107,6 +115,7 @@ class ExperimentRuns:
             allow_missing=allow_missing,
             run_cache=run_cache,
             env=dict(env or {}),
+            cancel=cancel,
         )
         if queue or run_all:
             if rev is not None and not queue:

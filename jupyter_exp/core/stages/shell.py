@@ -19,12 +19,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
+from ...errors import RunCancelledError
 from ...events import EventSink, StageOutput
+from ..cancel import CancelToken
 
 # Seconds to wait for the process group after SIGINT, then after SIGTERM, before SIGKILL.
 _GRACE = (3.0, 2.0)
 
 _SHELL_OPTIONS = {"bash": ["--noprofile", "--norc"], "zsh": ["--no-rcs"]}
+
+# How often a cancellable command's output loop looks at its cancel token, in seconds.
+_CANCEL_POLL = 0.1
 
 
 def shell_argv(cmd: str) -> list[str]:
@@ -41,13 +46,18 @@ def run_command(
     env: Mapping[str, str],
     stage: str,
     on_event: EventSink,
+    cancel: CancelToken | None = None,
 ) -> int:
     """Run ``cmd`` to completion and return its exit status (negative: killed by signal).
 
     stdout/stderr are streamed as :class:`StageOutput` events as they arrive. On
     ``KeyboardInterrupt`` the process group gets SIGINT, then SIGTERM, then SIGKILL,
-    and the interrupt is re-raised once the group is gone.
+    and the interrupt is re-raised once the group is gone. ``cancel`` is looked at
+    while the command runs: once cancelled, the group is stopped the same way and
+    :class:`~jupyter_exp.errors.RunCancelledError` is raised.
     """
+    if cancel is not None:
+        cancel.check(stage)
     proc = subprocess.Popen(
         shell_argv(cmd),
         cwd=cwd,
@@ -58,14 +68,19 @@ def run_command(
         close_fds=True,
     )
     try:
-        _pump(proc, stage, on_event)
-        return proc.wait()
+        _pump(proc, stage, on_event, cancel)
+        code = proc.wait()
+        if cancel is not None:
+            cancel.check(stage)  # stopped as it ended: a cancelled run never succeeds
+        return code
     except BaseException:
         _terminate_group(proc)
         raise
 
 
-def _pump(proc: subprocess.Popen[bytes], stage: str, on_event: EventSink) -> None:
+def _pump(
+    proc: subprocess.Popen[bytes], stage: str, on_event: EventSink, cancel: CancelToken | None
+) -> None:
     streams: dict[int, tuple[Literal["stdout", "stderr"], codecs.IncrementalDecoder]] = {}
     selector = selectors.DefaultSelector()
     for name, pipe in (("stdout", proc.stdout), ("stderr", proc.stderr)):
@@ -76,8 +91,12 @@ def _pump(proc: subprocess.Popen[bytes], stage: str, on_event: EventSink) -> Non
         streams[fd] = (name, decoder)  # type: ignore[assignment]
         selector.register(fd, selectors.EVENT_READ)
     try:
+        timeout = None if cancel is None else _CANCEL_POLL
         while streams:
-            for key, _ in selector.select():
+            ready = selector.select(timeout)
+            if cancel is not None and cancel.cancelled:
+                raise RunCancelledError(stage)
+            for key, _ in ready:
                 fd = key.fd
                 name, decoder = streams[fd]
                 try:
