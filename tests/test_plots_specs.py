@@ -277,6 +277,12 @@ def test_a_plot_of_several_files_names_each_line(make_project: Any) -> None:
             None,
         ),
         (
+            "plots:\n- ../outside.csv\n",
+            {},
+            r"plot '\.\./outside\.csv': data file '\.\./outside\.csv' is outside the repository",
+            "../outside.csv",
+        ),
+        (
             "plots:\n- a.json:\n    y: p\n",
             {"a.json": '{"p": 1}'},
             r"plot 'a\.json': 'a\.json' holds no list of records",

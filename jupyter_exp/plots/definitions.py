@@ -132,6 +132,9 @@ def _checked(plot: PlotDefinition) -> PlotDefinition:
         raise plot.error(
             f"unknown template '{plot.template}' (built-in templates: {', '.join(TEMPLATES)})"
         )
+    for source in plot.sources:
+        if source.file == ".." or source.file.startswith(("../", "/")):
+            raise plot.error(f"data file '{source.file}' is outside the repository", source.file)
     # A confusion matrix pairs two named classes; a row number means nothing there.
     if plot.template.startswith("confusion") and not all(s.x and s.y for s in plot.sources):
         raise plot.error(f"the {plot.template} template needs x and y (actual and predicted)")
