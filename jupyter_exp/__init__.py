@@ -58,3 +58,8 @@ def unload_ipython_extension(ip: Any) -> None:
     from .ipython import unload_ipython_extension as unload
 
     unload(ip)
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    """Where ``jupyter labextension develop`` finds the built lab extension."""
+    return [{"src": "labextension", "dest": "jupyter-exp"}]
