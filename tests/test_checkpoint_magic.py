@@ -273,7 +273,9 @@ def test_exp_checkpoint_without_a_pipeline_records_tracked_files(
     root = in_dir(make_project({"notes.txt": "v0\n"}))
     project = Project(root)
     (root / "notes.txt").write_text("v1\n")
-    first = project.exp_checkpoint(name="plain")
+    events: list[Any] = []
+    first = project.exp_checkpoint(name="plain", on_event=events.append)
+    assert [(type(e).__name__, e.count) for e in events] == [("CheckpointTaken", 1)]
     (root / "notes.txt").write_text("v2\n")
     second = project.exp_checkpoint()  # continues the workspace's experiment
     assert (first.name, second.name) == ("plain", "plain")
