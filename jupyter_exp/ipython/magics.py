@@ -61,7 +61,7 @@ class ExperimentMagics(Magics):
     @argument("--run-all", action="store_true", help="Run every queued experiment and wait.")
     @argument("-j", "--jobs", type=int, default=1, help="Queued experiments run at once.")
     @argument("--reset", action="store_true", help="Checkpoint stages start over.")
-    @argument("-r", "--rev", default=None, help="Checkpoint a --temp run continues from.")
+    @argument("-r", "--rev", default=None, help="Checkpoint a --temp or --queue run resumes.")
     @argument("--no-run-cache", action="store_true", help="Never restore from the run-cache.")
     @line_magic
     @user_errors
