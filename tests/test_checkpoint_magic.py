@@ -167,6 +167,20 @@ def test_an_interrupted_cell_records_then_reraises(ip: Any, project: Path) -> No
     assert len(commits) == 2 and model_at(project, commits[1]) == "2 interrupted"
 
 
+def test_an_interrupt_during_the_recording_waits_for_it() -> None:
+    import os
+    import signal
+
+    from jupyter_exp.ipython.checkpoint_magic import _interrupts_deferred
+
+    done = []
+    with pytest.raises(KeyboardInterrupt), _interrupts_deferred():
+        os.kill(os.getpid(), signal.SIGINT)
+        done.append("recorded")  # not cut short by the interrupt
+    assert done == ["recorded"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
 def test_make_checkpoint_inside_the_cell_records_at_once(ip: Any, project: Path) -> None:
     code = (
         "%%checkpoint -n inside\n"
