@@ -21,6 +21,7 @@ from .handlers_experiments import (
     SaveHandler,
 )
 from .handlers_notebooks import NotebooksHandler
+from .handlers_plots import PlotSpecsHandler
 from .handlers_queue import (
     QueueKillHandler,
     QueueLogsHandler,
@@ -38,6 +39,7 @@ API_PREFIX = "jupyter-exp/api"
 _ROUTES: list[tuple[str, Any]] = [
     ("experiments", ExperimentsHandler),
     ("plots", PlotsHandler),
+    ("plots/specs", PlotSpecsHandler),
     ("diff", DiffHandler),
     ("notebooks", NotebooksHandler),
     ("run", RunHandler),

@@ -3,12 +3,14 @@ remove, push; and the jobs they start."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from ..api import Project
+from ..core.cancel import CancelToken
 from ..errors import InvalidArgumentError
 from ..git import Git
 from .base import (
@@ -21,6 +23,7 @@ from .base import (
     check_relative,
     raise_not_found,
 )
+from .errors import http_error
 
 __all__ = [
     "ApplyHandler",
@@ -39,6 +42,8 @@ __all__ = [
 ]
 
 _SORT_ORDERS = ("asc", "desc")
+# Seconds DELETE jobs/{id} waits for the stage to stop (SIGINT, SIGTERM, SIGKILL take <= 5).
+CANCEL_WAIT = 10.0
 
 
 def configured_remote(project: Project, remote: str | None) -> str | None:
@@ -171,8 +176,12 @@ class RunHandler(ExpHandler):
             entries = await self.blocking(lambda: project.exp_run(queue=True, **kwargs))
             self.reply({"queued": entries})
             return
+        token = CancelToken()
         job = self.jobs.submit(
-            "run", self.api_path(project), lambda sink: project.exp_run(on_event=sink, **kwargs)
+            "run",
+            self.api_path(project),
+            lambda sink: project.exp_run(on_event=sink, cancel=token, **kwargs),
+            cancel=token,
         )
         self.set_header("Location", self.base_url.rstrip("/") + f"/jupyter-exp/api/jobs/{job.id}")
         self.reply({"job": self.jobs.snapshot(job)}, status=202)
@@ -190,7 +199,8 @@ class JobsHandler(ExpHandler):
 
 
 class JobHandler(ExpHandler):
-    """GET jobs/{id}?since=N: a job's status, result or error, and its events from N."""
+    """GET jobs/{id}?since=N: a job's status, result or error, and its events from N;
+    DELETE jobs/{id}: cancel it."""
 
     @web.authenticated
     @authorized
@@ -202,6 +212,22 @@ class JobHandler(ExpHandler):
             raise_not_found(f"no job {job_id!r}")
             return
         self.reply(self.jobs.snapshot(job, since))
+
+    @web.authenticated
+    @authorized
+    async def delete(self, job_id: str) -> None:
+        """Cancel the job: 200 with it once it has stopped (``cancelled``), 202 if its
+        stage is still stopping after ``CANCEL_WAIT`` seconds, 409 if it has ended."""
+        job = self.jobs.get(job_id)
+        if job is None:
+            raise_not_found(f"no job {job_id!r}")
+            return
+        if not self.jobs.cancel(job):
+            raise http_error(409, f"job {job_id} cannot be cancelled: it is {job.status}")
+        deadline = asyncio.get_running_loop().time() + CANCEL_WAIT
+        while not job.done and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
+        self.reply(self.jobs.snapshot(job), status=200 if job.done else 202)
 
 
 class ApplyHandler(ExpHandler):

@@ -2,7 +2,9 @@
 
 The engine reports progress through an :data:`~jupyter_exp.events.EventSink`; a job
 collects those events (as JSON data) so ``GET jobs/{id}?since=N`` can return the ones a
-client has not seen. The server's event loop never waits on a job.
+client has not seen. The server's event loop never waits on a job. A job submitted with
+a :class:`~jupyter_exp.core.cancel.CancelToken` can be cancelled (``DELETE jobs/{id}``):
+a pending one never starts, a running one is stopped by the engine through the token.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..core.cancel import CancelToken
 from ..events import Event, EventSink
 from .errors import error_payload
 from .serialize import to_data
@@ -27,7 +30,8 @@ MAX_FINISHED = 200
 
 @dataclass
 class Job:
-    """One long operation: ``status`` is ``pending``, ``running``, ``success`` or ``failed``."""
+    """One long operation: ``status`` is ``pending``, ``running``, ``success``, ``failed``
+    or ``cancelled``. ``cancel`` is the token the work watches (None: not cancellable)."""
 
     id: str
     kind: str
@@ -38,6 +42,12 @@ class Job:
     events: list[dict[str, Any]] = field(default_factory=list)
     result: Any = None
     error: dict[str, Any] | None = None
+    cancel: CancelToken | None = field(default=None, repr=False)
+
+    @property
+    def done(self) -> bool:
+        """True once the job has ended, whatever the outcome."""
+        return self.status in ("success", "failed", "cancelled")
 
     def to_dict(self, since: int = 0) -> dict[str, Any]:
         """JSON-able; ``events`` holds those from index ``since`` on (``next`` = total)."""
@@ -53,6 +63,7 @@ class Job:
             "next": since + len(events),
             "result": self.result,
             "error": self.error,
+            "cancellable": self.cancel is not None and not self.done,
         }
 
 
@@ -67,9 +78,20 @@ class JobManager:
         # on the repository lock.
         self._project_locks: dict[str, threading.Lock] = {}
 
-    def submit(self, kind: str, project: str, work: Callable[[EventSink], Any]) -> Job:
-        """Start ``work(on_event)`` in a worker; its return value becomes the result."""
-        job = Job(id=uuid.uuid4().hex, kind=kind, project=project)
+    def submit(
+        self,
+        kind: str,
+        project: str,
+        work: Callable[[EventSink], Any],
+        *,
+        cancel: CancelToken | None = None,
+    ) -> Job:
+        """Start ``work(on_event)`` in a worker; its return value becomes the result.
+
+        ``cancel`` is the token ``work`` hands to the engine; with it the job can be
+        cancelled (:meth:`cancel`).
+        """
+        job = Job(id=uuid.uuid4().hex, kind=kind, project=project, cancel=cancel)
         with self._lock:
             self._jobs[job.id] = job
             self._forget_old()
@@ -91,6 +113,18 @@ class JobManager:
         with self._lock:
             return job.to_dict(since)
 
+    def cancel(self, job: Job) -> bool:
+        """Ask ``job`` to stop: a pending job ends ``cancelled`` at once, a running one
+        when the engine has stopped its stage. False when it has ended already or
+        cannot be cancelled."""
+        with self._lock:
+            if job.done or job.cancel is None:
+                return False
+            job.cancel.cancel()
+            if job.status == "pending":
+                job.status, job.finished = "cancelled", time.time()
+        return True
+
     def shutdown(self) -> None:
         """Stop taking jobs (running ones finish in their threads)."""
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -106,12 +140,16 @@ class JobManager:
         try:
             with project_lock:
                 with self._lock:
+                    if job.status == "cancelled":
+                        return  # cancelled while it waited for the project
                     job.status = "running"
                 result = to_data(work(on_event))
         except Exception as exc:  # reported to the client as the job's error
             _, body = error_payload(exc)
+            cancelled = job.cancel is not None and job.cancel.cancelled
             with self._lock:
-                job.status, job.error, job.finished = "failed", body, time.time()
+                job.status = "cancelled" if cancelled else "failed"
+                job.error, job.finished = body, time.time()
             return
         with self._lock:
             job.status, job.result, job.finished = "success", result, time.time()
