@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from ..core.repo import Repo
 from ..errors import ExperimentNotFoundError, JupyterExpError, RevisionNotFoundError
 from ..git import Git
-from . import showcache
+from . import dvcexec, showcache
 from .expstate import SUCCESS, ExpData, ExpRange, ExpState, ExternalExperiment, states_to_json
 from .refs import EXPS_NAMESPACE, ExpRef
 
@@ -203,14 +203,19 @@ def collect_states(
         rows.close()
 
     result: list[ExpState] = []
+    workspace = None
+    if not options.hide_workspace or any(e.workspace for e in external):
+        workspace = collect_workspace(repo, param_deps=options.param_deps)
     if not options.hide_workspace:
-        result.append(collect_workspace(repo, param_deps=options.param_deps))
+        result.append(workspace)
     for baseline in baselines:
         data, error = datas.get(baseline, (None, None))
         ranges = [
             _ref_range(name, chains.get(sha, [sha]), datas) for name, sha in tips.get(baseline, [])
         ]
-        ranges.extend(_external_range(e, datas) for e in external if e.baseline == baseline)
+        ranges.extend(
+            _external_range(e, datas, workspace) for e in external if e.baseline == baseline
+        )
         result.append(
             ExpState(
                 rev=baseline,
@@ -427,7 +432,19 @@ def _ref_range(name: str, chain: list[str], datas: Mapping) -> ExpRange:
     return ExpRange(revs=revs, name=name)
 
 
-def _external_range(entry: ExternalExperiment, datas: Mapping) -> ExpRange:
+def _external_range(
+    entry: ExternalExperiment, datas: Mapping, workspace: ExpState | None
+) -> ExpRange:
+    if entry.workspace and workspace is not None:
+        # As DVC: a run in the workspace shows the workspace's files as they are now.
+        state = ExpState(rev=entry.rev, name=entry.name, data=workspace.data, error=workspace.error)
+        return ExpRange(
+            revs=[state],
+            name=entry.name,
+            state=entry.state,
+            executor_name=entry.executor,
+            executor=entry.executor_info,
+        )
     data, error = datas.get(entry.commit, (None, None)) if entry.commit else (None, None)
     if data is not None:
         data = ExpData(
@@ -497,5 +514,25 @@ def _queue_entries(repo: Repo, git: Git, baselines: Sequence[str]) -> list[Exter
     return exp_show_entries(repo, git, baselines)
 
 
-# The queue's entries (Queued, Running, Failed) appear as rows of their own.
+def _workspace_run(repo: Repo, git: Git, baselines: Sequence[str]) -> list[ExternalExperiment]:
+    """The experiment running in the workspace (ours or DVC's), from DVC's run files."""
+    info = dvcexec.running_in_workspace(repo.tmp_dir)
+    if info is None or info["baseline_rev"] not in baselines:
+        return []
+    return [
+        ExternalExperiment(
+            baseline=info["baseline_rev"],
+            rev=WORKSPACE,
+            state="Running",
+            name=info.get("name"),
+            executor=dvcexec.WORKSPACE,
+            executor_info=dvcexec.executor_record(info),
+            workspace=True,
+        )
+    ]
+
+
+# Experiments that are not refs yet appear as rows of their own: the one running in the
+# workspace, and the queue's entries (Queued, Running, Failed).
+register_entry_source(_workspace_run)
 register_entry_source(_queue_entries)

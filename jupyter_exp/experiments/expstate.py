@@ -114,7 +114,8 @@ class ExternalExperiment:
     """An experiment known to another module (the queue) rather than a ref.
 
     ``commit``, when given, is read like an experiment commit (a queued entry's
-    params); metrics are left out for queued ones, as DVC does.
+    params); metrics are left out for queued ones, as DVC does. ``workspace`` marks an
+    experiment running in the workspace: its row shows the workspace's data.
     """
 
     baseline: str
@@ -125,6 +126,7 @@ class ExternalExperiment:
     timestamp: datetime | None = None
     commit: str | None = None
     executor_info: dict[str, Any] | None = None
+    workspace: bool = False
 
 
 def states_to_json(states: Sequence[ExpState]) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ from ...core.repo import Repo
 from ...core.repro import plan, reproduce
 from ...events import EventSink
 from ...git import Git
+from ..dvcexec import workspace_run
 from .base import (
     ExpJob,
     ExpRunResult,
@@ -45,8 +46,13 @@ def run_in_workspace(repo: Repo, git: Git, job: ExpJob, on_event: EventSink) -> 
         changed = apply_overrides(repo, list(job.overrides)) if job.overrides else []
         recorder = start_checkpoints(repo, git, git, job, temp=False)
     options = recorder.options(job.options) if recorder else job.options
+    # DVC's run files: `dvc exp show` (and ours) list the run as Running meanwhile.
+    running = workspace_run(
+        repo.tmp_dir, git_root=git.root, dvc_root=repo.root, baseline=job.baseline, name=job.name
+    )
     try:
-        repro = reproduce(repo, options, on_event)
+        with running:
+            repro = reproduce(repo, options, on_event)
     finally:
         if recorder is not None:
             recorder.drain()  # every checkpoint answered is recorded, however the run ended
