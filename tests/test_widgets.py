@@ -298,3 +298,36 @@ def test_exp_show_widget_in_a_real_kernel(project: Project) -> None:
     (rows,) = [json.loads(args["data_json"]) for args in dt_args]
     assert {row[0] for row in rows} == {"workspace", "main", "e1", "e2"}
     assert Path(project.root / "dvc.yaml").exists()
+
+
+def test_notebook_cells_have_their_own_progress_bar() -> None:
+    from jupyter_exp.events import NotebookCellProgress, StageCompleted, StageFailed, StageStarted
+    from jupyter_exp.ipython.events import CellProgress
+
+    sink = CellProgress(widgets=True)
+    sink(StageStarted(stage="train", cmd="jupyter exp notebook t.ipynb", index=1, total=1))
+    for cell in range(4):
+        sink(NotebookCellProgress(stage="train", notebook="t.ipynb", cell=cell, total=3))
+        assert (sink._cell_bar.value, sink._cell_bar.max) == (min(cell, 3), 3)
+    assert sink._cell_bar.description == "cell 3/3" and sink._cell_bar.bar_style == "success"
+    assert "t.ipynb: cell 3/3" in sink._cell_label.value
+    assert sink._bar.max == 1 and sink._bar.value == 0  # the stage bar keeps counting stages
+    assert len(sink._box.children) == 2  # stage row, then cells row
+    sink(StageCompleted(stage="train", duration=1.0))
+    assert sink._bar.value == 1 and sink._bar.bar_style == "success"
+    # A second notebook resets the cells bar; a failure leaves it red where it stopped.
+    sink(StageStarted(stage="eval", cmd="jupyter exp notebook e.ipynb", index=2, total=2))
+    sink(NotebookCellProgress(stage="eval", notebook="e.ipynb", cell=1, total=5))
+    assert sink._cell_bar.bar_style == "" and sink._cell_bar.max == 5
+    sink(StageFailed(stage="eval", returncode=1, message="cell 2 raised"))
+    assert sink._cell_bar.bar_style == "danger" and sink._cell_bar.value == 1
+
+
+def test_notebook_cells_without_widgets_say_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    from jupyter_exp.events import NotebookCellProgress
+    from jupyter_exp.ipython.events import CellProgress
+
+    sink = CellProgress(widgets=False)
+    for cell in range(3):
+        sink(NotebookCellProgress(stage="train", notebook="t.ipynb", cell=cell, total=2))
+    assert capsys.readouterr().out == "Executing t.ipynb (2 code cells)\n"

@@ -33,12 +33,16 @@ if TYPE_CHECKING:
 
 __all__ = ["ExperimentsTable"]
 
-# DataTables options: click toggles a row's selection (no modifier key to learn), search
-# box and row count always there (itables hides them for tables that fit one page).
+# DataTables options: click toggles a row's selection (no modifier key to learn), a click
+# on a header sorts (itables' default keeps header text selectable and sorts on the icon
+# only), search box and row count always there (itables hides them for tables that fit
+# one page).
 TABLE_OPTIONS: dict[str, Any] = {
     "select": {"style": "multi"},
     "showIndex": False,
+    "text_in_header_can_be_selected": False,
     "classes": "display compact nowrap",
+    "style": "table-layout:auto;width:auto;margin:0;caption-side:bottom",
     "layout": {"topStart": None, "topEnd": "search", "bottomStart": "info", "bottomEnd": "paging"},
     "pageLength": 20,
     "order": [],
@@ -93,6 +97,8 @@ class ExperimentsTable(ipywidgets.VBox):
         self.status = ipywidgets.HTML(layout=ipywidgets.Layout(min_height="1.6em"))
         self.prompt_area = ipywidgets.VBox()
         self.output = ipywidgets.Output()
+        self.status.add_class("jupyter-exp-status")
+        self.output.add_class("jupyter-exp-output")
         self.live = LiveRefresh(self._poll, refresh_interval, on_error=self._live_failed)
 
         toolbar = ipywidgets.HBox(
@@ -199,7 +205,9 @@ class ExperimentsTable(ipywidgets.VBox):
     # --- actions -----------------------------------------------------------------------
 
     def _button(self, name: str, label: str, tooltip: str) -> ipywidgets.Button:
-        button = ipywidgets.Button(description=label, tooltip=tooltip)
+        button = ipywidgets.Button(
+            description=label, tooltip=tooltip, layout=ipywidgets.Layout(width="auto")
+        )
         button.on_click(lambda _button: self._run(getattr(self, f"_on_{name}")))
         button.add_class(f"jupyter-exp-{name.replace('_', '-')}")
         self.buttons[name] = button
@@ -296,7 +304,8 @@ class ExperimentsTable(ipywidgets.VBox):
         diff = self.project.exp_diff(_revision(old), _revision(new))
         frame = diff.to_dataframe()
         title = f"Diff {old.key} → {new.key}"
-        self._show(HTML(f"<b>{html.escape(title)}</b>"), frame)
+        table = frame.to_html(index=False, na_rep="", classes="jupyter-exp-diff")
+        self._show(HTML(f"<b>{html.escape(title)}</b>{table}"))
         self._say(f"{title}: {len(frame)} change(s)." if len(frame) else f"{title}: no change.")
 
     def _on_plot(self) -> None:
