@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from exp_project import FILES, exp_refs
+from exp_project import FILES, exp_refs, git_out
 
 from jupyter_exp import Project
 from jupyter_exp.core.cancel import CancelToken
@@ -111,3 +111,25 @@ def test_a_cancelled_experiment_records_nothing_and_keeps_the_workspace(
     # The repository lock was released: the next run can go.
     with pytest.raises(RunCancelledError):
         project.exp_run(cancel=token)  # still cancelled: stops before the first stage
+
+
+def test_a_cancelled_temp_run_leaves_no_worktree(make_project: Any) -> None:
+    files = {
+        **FILES,
+        "dvc.yaml": FILES["dvc.yaml"].replace(
+            "cmd: python train.py", "cmd: echo $$ > $PIDS/shell.pid; sleep 60"
+        ),
+    }
+    root = make_project(files)
+    pids = root.parent / "pids"
+    pids.mkdir()
+    token = CancelToken()
+    thread = cancel_when(pids / "shell.pid", token)
+    with pytest.raises(RunCancelledError, match="stage 'train'"):
+        Project(root).exp_run(temp=True, cancel=token, env={"PIDS": str(pids)})
+    thread.join()
+    assert exp_refs(root) == {}
+    assert not alive(int((pids / "shell.pid").read_text()))
+    worktrees = git_out(root, "worktree", "list").splitlines()
+    assert len(worktrees) == 1  # the temporary worktree is gone
+    assert not (root / "prepared.txt").exists()  # the workspace was never touched
