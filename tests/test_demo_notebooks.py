@@ -52,7 +52,7 @@ def outputs_text(nb: nbformat.NotebookNode) -> list[str]:
 
 
 def test_every_notebook_is_covered_by_a_test() -> None:
-    tested = {"magics-demo.ipynb", "notebook-stages.ipynb"}
+    tested = {"checkpoints.ipynb", "magics-demo.ipynb", "notebook-stages.ipynb"}
     assert {path.name for path in NOTEBOOKS.glob("*.ipynb")} == tested
 
 
@@ -78,3 +78,14 @@ def test_notebook_stages_demo(tmp_path: Path) -> None:
         assert name in joined
     best = next(text for text in texts if text.startswith("best: "))
     assert "lr=" in best and "loss=" in best
+
+
+def test_checkpoints_demo(tmp_path: Path) -> None:
+    nb = execute("checkpoints.ipynb", tmp_path)
+    texts = outputs_text(nb)
+    recorded = [text for text in texts if "Checkpoint " in text and "notebook-training" in text]
+    assert [text.split(" of ")[0].split()[-1] for text in recorded[:3]] == ["1", "2", "3"]
+    table = next(text for text in texts if "checkpoint_tip" in text or "<table" in text)
+    assert "notebook-training" in table
+    # Three cell runs, then two make_checkpoint() calls inside one cell.
+    assert texts[-1].strip() == "5 checkpoints of notebook-training"
