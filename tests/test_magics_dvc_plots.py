@@ -44,7 +44,7 @@ def test_dvc_plots_of_the_selected_experiments(
     shown: list[Any] = []
     ip.display_pub.publish = lambda data, **kwargs: shown.append(data)
     try:
-        charts._ipython_display_()
+        ip.run_cell("%exp_plots dvc --hide-workspace")  # the cell's value
     finally:
         del ip.display_pub.publish
     assert [d[VEGALITE_MIME]["title"] for d in shown] == ["acc-curve", "logs.csv", "preds.json"]
