@@ -91,27 +91,39 @@ export class ComparePanel extends Panel {
     }
   }
 
-  /** The server's specs (metrics and per-checkpoint steps); built here if it has none. */
+  /**
+   * The server's specs, per kind (metrics, then steps over checkpoints). A kind the
+   * server lacks (endpoint missing) is built here from GET plots / the table; a kind it
+   * refuses for these experiments (400, e.g. no checkpoints) adds nothing.
+   */
   private async specs(): Promise<IPlotSpec[]> {
-    const { path, rows } = this.input;
+    const { path, rows, columns, allRows } = this.input;
     const labels = rows.map(rowLabel);
-    const fromServer = await Promise.all(
-      (['metrics', 'steps'] as const).map(kind =>
-        this.api.sendOptional<{ specs: IPlotSpec[] }>(req.plotSpecsRequest(path, labels, kind))
-      )
+    const metrics = columns.filter(c => c.kind === 'metric');
+    const fallbacks: Record<'metrics' | 'steps', () => Promise<IPlotSpec[]>> = {
+      metrics: async () => {
+        const plots = await this.api.send<IPlotsData>(req.plotsRequest(path));
+        return metricBarSpecs(plots.metrics, selectExperiments(plots.experiments, labels));
+      },
+      steps: async () => checkpointLineSpecs(metrics, allRows, labels)
+    };
+    const kinds = ['metrics', 'steps'] as const;
+    const perKind = await Promise.all(
+      kinds.map(async kind => {
+        try {
+          const answer = await this.api.sendOptional<{ specs: IPlotSpec[] }>(
+            req.plotSpecsRequest(path, labels, kind)
+          );
+          return answer ? answer.specs : await fallbacks[kind]();
+        } catch (error) {
+          if (error instanceof ApiError && error.status === 400) {
+            return [];
+          }
+          throw error;
+        }
+      })
     );
-    if (fromServer.every(answer => answer !== null)) {
-      return fromServer.flatMap(answer => answer!.specs);
-    }
-    const plots = await this.api.send<IPlotsData>(req.plotsRequest(path));
-    return [
-      ...metricBarSpecs(plots.metrics, selectExperiments(plots.experiments, labels)),
-      ...checkpointLineSpecs(
-        this.input.columns.filter(c => c.kind === 'metric'),
-        this.input.allRows,
-        labels
-      )
-    ];
+    return perKind.flat();
   }
 
   private header: Widget;

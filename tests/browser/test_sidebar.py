@@ -1,0 +1,174 @@
+"""The Experiments sidebar in JupyterLab in a real browser (issue #8's scenario).
+
+A project with three experiments of a fast shell stage: open the sidebar, see them, sort
+by a metric, queue one with an edited param through the form, start the queue, see it
+turn to success, apply it, and find the param in the workspace's params file.
+Screenshots of every step go to ``test-artifacts/screenshots/sidebar-*.png``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from jupyter_exp import Project
+
+# acc = 0.5 + lr (train.sh): sorting by acc orders the experiments by lr.
+EXPERIMENTS = {"mid": 0.2, "high": 0.3, "low": 0.05}
+EDITED_LR = "0.45"
+
+TRAIN_SH = """awk '/lr:/ {printf "{\\"acc\\": %.4f}\\n", 0.5 + $2}' params.yaml > metrics.json\n"""
+
+FILES = {
+    "dvc.yaml": """\
+        stages:
+          train:
+            cmd: sh train.sh
+            deps: [train.sh]
+            params: [train]
+            metrics:
+            - metrics.json:
+                cache: false
+        """,
+    "train.sh": TRAIN_SH,
+    "params.yaml": "train:\n  lr: 0.1\n  epochs: 2\n",
+    ".dvc": {".gitignore": "/config.local\n/tmp\n/cache\n", "config": ""},
+}
+
+SIDEBAR_TAB = '.jp-SideBar .lm-TabBar-tab[data-id="jupyter-exp-sidebar"]'
+ROW = '[data-testid="exp-row"][data-exp-name="{}"]'
+
+
+def row_names(page: Any) -> list[str]:
+    """The experiment rows' names in display order."""
+    return page.eval_on_selector_all(
+        '[data-testid="exp-row"]', "rows => rows.map(r => r.dataset.expName)"
+    )
+
+
+def widen_sidebar(page: Any, x: int = 820) -> None:
+    """Drag the left sidebar's edge so the table's columns fit in the screenshots."""
+    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle").first
+    box = handle.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(x, box["y"] + box["height"] / 2, steps=5)
+    page.mouse.up()
+
+
+def badge(page: Any, name: str) -> Any:
+    return page.locator(ROW.format(name)).locator('[data-testid="exp-badge"]')
+
+
+def test_sidebar_sort_queue_run_apply(
+    make_project: Any,
+    lab: Callable[[Path], Any],
+    page: Any,
+    screenshot: Callable[[Any, str], Path],
+) -> None:
+    root = make_project(FILES)
+    project = Project(root)
+    for name, lr in EXPERIMENTS.items():
+        project.exp_run(params=[f"train.lr={lr}"], name=name)
+    # exp run leaves the last result in the workspace: start the session from HEAD.
+    for args in (["checkout", "--", "."], ["clean", "-fdq"]):
+        subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
+    server = lab(root)
+
+    page.goto(server.url("lab"))
+    page.wait_for_selector(SIDEBAR_TAB, timeout=60_000)
+    page.click(SIDEBAR_TAB)
+    widen_sidebar(page)
+    for name in EXPERIMENTS:
+        page.wait_for_selector(ROW.format(name))
+    assert page.locator('[data-testid="exp-error"]').count() == 0
+    groups = page.locator('[data-testid="exp-col-group"]').all_inner_texts()
+    assert any("params.yaml" in g for g in groups) and any("metrics.json" in g for g in groups)
+    screenshot(page, "sidebar-1-opened")
+
+    # Sort by the metric: a click sorts ascending, a second descending.
+    header = page.locator('[data-testid="exp-col-header"][data-column="acc"]')
+    header.click()
+    page.wait_for_selector('[data-testid="exp-col-header"][data-column="acc"][data-sort="asc"]')
+    ordered = [n for n in row_names(page) if n in EXPERIMENTS]
+    assert ordered == ["low", "mid", "high"]
+    header.click()
+    page.wait_for_selector('[data-testid="exp-col-header"][data-column="acc"][data-sort="desc"]')
+    ordered = [n for n in row_names(page) if n in EXPERIMENTS]
+    assert ordered == ["high", "mid", "low"]
+    screenshot(page, "sidebar-2-sorted-by-acc")
+
+    # Queue one with an edited param, prefilled from the selected "mid" row.
+    page.locator(ROW.format("mid")).locator('[data-testid="exp-select"]').check()
+    lr_input = page.locator('[data-testid="exp-param-input"][data-param="train.lr"]')
+    assert lr_input.input_value() == "0.2"
+    lr_input.fill(EDITED_LR)
+    page.fill('[data-testid="exp-run-name"]', "edited")
+    overrides = page.locator('[data-testid="exp-overrides"]').inner_text()
+    assert f"train.lr={EDITED_LR}" in overrides
+    page.click('[data-testid="exp-run-queue"]')
+    page.wait_for_selector(ROW.format("edited"))
+    assert badge(page, "edited").get_attribute("data-state") == "queued"
+    screenshot(page, "sidebar-3-queued")
+
+    # Start the queue: the row turns to success by polling alone.
+    page.click('[data-testid="exp-queue-start"]')
+    page.wait_for_selector(
+        ROW.format("edited") + ' [data-testid="exp-badge"][data-state="success"]',
+        timeout=90_000,
+    )
+    acc_cell = page.locator(ROW.format("edited")).locator('td[data-column="acc"]')
+    assert float(acc_cell.inner_text()) == 0.95
+    screenshot(page, "sidebar-4-success")
+
+    # Apply it: the workspace's params file gets the edited value.
+    page.locator(ROW.format("edited")).locator('[data-testid="exp-action-apply"]').click()
+    page.wait_for_selector('[data-testid="exp-notice"]:has-text("Applied edited")')
+    params = yaml.safe_load((root / "params.yaml").read_text())
+    assert params["train"]["lr"] == float(EDITED_LR)
+    screenshot(page, "sidebar-5-applied")
+
+    # Two selected rows: the compare panel shows their diff and Vega-Lite plots.
+    page.locator(ROW.format("edited")).locator('[data-testid="exp-select"]').check()
+    page.click('[data-testid="exp-compare"]')
+    panel = page.wait_for_selector('[data-testid="exp-compare-panel"]')
+    page.wait_for_selector('[data-testid="exp-diff-row"]')
+    diff = panel.query_selector('[data-testid="exp-compare-diff"]').inner_text()
+    assert "train.lr" in diff and EDITED_LR in diff
+    page.wait_for_selector('[data-testid="exp-plot"] .vega-embed', timeout=60_000)
+    screenshot(page, "sidebar-6-compare")
+
+    # A star survives a reload (JupyterLab's state database).
+    page.locator(ROW.format("high")).locator('[data-testid="exp-star"]').click()
+    star = ROW.format("high") + ' [data-testid="exp-star"][data-starred="true"]'
+    page.wait_for_selector(star)
+    page.wait_for_timeout(500)  # the state database saves after the click
+    page.reload()
+    page.wait_for_selector(SIDEBAR_TAB, timeout=60_000)
+    if page.locator('[data-testid="exp-sidebar"]').count() == 0:
+        page.click(SIDEBAR_TAB)
+    page.wait_for_selector(star)
+
+
+def test_sidebar_shows_not_in_repository(
+    tmp_path: Path,
+    lab: Callable[[Path], Any],
+    page: Any,
+    screenshot: Callable[[Any, str], Path],
+) -> None:
+    """A folder outside any Git repository: the API's 404 message, not a blank panel."""
+    root = tmp_path / "plain"
+    root.mkdir()
+    (root / "notes.txt").write_text("no repository here\n")
+    server = lab(root)
+    page.goto(server.url("lab"))
+    page.wait_for_selector(SIDEBAR_TAB, timeout=60_000)
+    page.click(SIDEBAR_TAB)
+    error = page.wait_for_selector('[data-testid="exp-error"]')
+    assert error.get_attribute("data-error") == "NotInRepositoryError"
+    assert error.inner_text().strip()
+    screenshot(page, "sidebar-not-in-repository")
