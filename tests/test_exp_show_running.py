@@ -149,3 +149,61 @@ def test_stale_run_files_of_a_dead_process_are_ignored(project: Path, dvc) -> No
         assert running(json.loads(run_cli(project, "show", "--json", check=True).stdout)) == []
         assert running(json.loads(dvc(project, "exp", "show", "--json").stdout)) == []
     assert folder.exists()  # not ours any more (another pid): left alone
+
+
+# --- runs in temporary worktrees ------------------------------------------------------------
+
+
+def start_temp(root: Path, argv: list[str]) -> tuple[subprocess.Popen, Path]:
+    """Start a run in a worktree; return it and its worktree once its stage started."""
+    proc = subprocess.Popen(argv, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    top = root / ".dvc" / "tmp" / Path(*dvcexec.STANDALONE_DIR)
+    deadline = time.monotonic() + 120
+    while True:
+        infos = list(top.glob(f"*/*{dvcexec.INFO_SUFFIX}")) if top.is_dir() else []
+        if infos:
+            worktree = Path(json.loads(infos[0].read_text())["root_dir"])
+            if (worktree / "started").exists():
+                return proc, worktree
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError(f"the stage never started: {proc.communicate()[0]!r}")
+        time.sleep(0.05)
+
+
+def test_dvc_lists_our_temp_run_as_running_as_we_do(project: Path, dvc) -> None:
+    proc, worktree = start_temp(project, ["jupyter-exp", "run", "--temp", "-S", "lr=5"])
+    try:
+        theirs = dvc(project, "exp", "show", "--json").stdout
+        (entry,) = running(json.loads(theirs))
+        assert entry["executor"]["name"] == "tempdir"
+        assert entry["executor"]["local"]["pid"] == proc.pid
+        assert entry["revs"][0]["data"]["params"]["params.yaml"] == {"data": {"lr": 5}}
+        assert run_cli(project, "show", "--json", check=True).stdout == theirs
+    finally:
+        (worktree / "go").touch()
+        proc.communicate(timeout=120)
+    assert proc.returncode == 0
+    assert not (project / ".dvc" / "tmp" / "exps" / "standalone").exists()
+    shown = json.loads(dvc(project, "exp", "show", "--json").stdout)
+    assert running(shown) == [] and len(shown[1]["experiments"]) == 1
+
+
+def test_dvc_lists_our_queue_worker_as_running(project: Path, dvc) -> None:
+    queued = run_cli(project, "run", "--queue", "-S", "lr=6", "-n", "queued-slow")
+    assert queued.returncode == 0, queued.stderr
+    proc, worktree = start_temp(project, ["jupyter-exp", "queue", "start"])
+    try:
+        (entry,) = running(json.loads(dvc(project, "exp", "show", "--json").stdout))
+        assert entry["name"] == "queued-slow" and entry["executor"]["name"] == "tempdir"
+        (ours,) = running(json.loads(run_cli(project, "show", "--json", check=True).stdout))
+        assert ours["name"] == "queued-slow"  # once, as the queue's own entry
+        assert ours["executor"]["name"] == "dvc-task"
+    finally:
+        (worktree / "go").touch()
+        proc.communicate(timeout=120)
+    assert run_cli(project, "run", "--run-all").returncode == 0  # waits for the worker's end
+    deadline = time.monotonic() + 120
+    while (project / ".dvc" / "tmp" / "exps" / "standalone").exists():
+        assert time.monotonic() < deadline, "the worker's run files stayed"
+        time.sleep(0.1)

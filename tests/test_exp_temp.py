@@ -216,7 +216,9 @@ def test_worktree_uses_the_projects_cache(project: Path) -> None:
     )
     thread.start()
     _wait_for(Path(str(signal) + ".started"))
-    (worktree,) = [p for p in (project / ".dvc/tmp/exps").iterdir() if p.is_dir()]
+    # standalone/: DVC's record of the run (experiments/dvcexec.py), not a worktree.
+    exps = (project / ".dvc/tmp/exps").iterdir()
+    (worktree,) = [p for p in exps if p.is_dir() and p.name != "standalone"]
     local = (worktree / ".dvc/config.local").read_text()
     signal.touch()
     thread.join(timeout=60)

@@ -203,18 +203,24 @@ def collect_states(
         rows.close()
 
     result: list[ExpState] = []
-    workspace = None
-    if not options.hide_workspace or any(e.workspace for e in external):
-        workspace = collect_workspace(repo, param_deps=options.param_deps)
+    # Workspace rows by project folder: ours, and those of running experiments.
+    folders: dict[str, ExpState] = {}
+    main = os.fspath(repo.root)
     if not options.hide_workspace:
-        result.append(workspace)
+        folders[main] = collect_workspace(repo, param_deps=options.param_deps)
+    for folder in dict.fromkeys(e.root for e in external if e.root):
+        if folder not in folders:
+            other = repo if folder == main else Repo(folder)
+            folders[folder] = collect_workspace(other, param_deps=options.param_deps)
+    if not options.hide_workspace:
+        result.append(folders[main])
     for baseline in baselines:
         data, error = datas.get(baseline, (None, None))
         ranges = [
             _ref_range(name, chains.get(sha, [sha]), datas) for name, sha in tips.get(baseline, [])
         ]
         ranges.extend(
-            _external_range(e, datas, workspace) for e in external if e.baseline == baseline
+            _external_range(e, datas, folders) for e in external if e.baseline == baseline
         )
         result.append(
             ExpState(
@@ -368,12 +374,16 @@ def _external(
     repo: Repo, git: Git, baselines: Sequence[str], options: CollectOptions
 ) -> list[ExternalExperiment]:
     found = []
+    seen: set[tuple[str, str]] = set()
     for source in _ENTRY_SOURCES:
         for entry in source(repo, git, baselines):
             if options.hide_queued and entry.state == "Queued":
                 continue
             if options.hide_failed and entry.state == "Failed":
                 continue
+            if (entry.baseline, entry.rev) in seen:
+                continue  # a queue entry running in a worktree is listed once, as queued
+            seen.add((entry.baseline, entry.rev))
             found.append(entry)
     return found
 
@@ -433,10 +443,11 @@ def _ref_range(name: str, chain: list[str], datas: Mapping) -> ExpRange:
 
 
 def _external_range(
-    entry: ExternalExperiment, datas: Mapping, workspace: ExpState | None
+    entry: ExternalExperiment, datas: Mapping, folders: Mapping[str, ExpState]
 ) -> ExpRange:
-    if entry.workspace and workspace is not None:
-        # As DVC: a run in the workspace shows the workspace's files as they are now.
+    workspace = folders.get(entry.root) if entry.root else None
+    if workspace is not None:
+        # As DVC: a running experiment shows its folder's files as they are now.
         state = ExpState(rev=entry.rev, name=entry.name, data=workspace.data, error=workspace.error)
         return ExpRange(
             revs=[state],
@@ -519,20 +530,33 @@ def _workspace_run(repo: Repo, git: Git, baselines: Sequence[str]) -> list[Exter
     info = dvcexec.running_in_workspace(repo.tmp_dir)
     if info is None or info["baseline_rev"] not in baselines:
         return []
+    return [_running(info, WORKSPACE, os.fspath(repo.root))]
+
+
+def _temp_runs(repo: Repo, git: Git, baselines: Sequence[str]) -> list[ExternalExperiment]:
+    """Experiments running in temporary folders (ours or DVC's), from DVC's run files."""
     return [
-        ExternalExperiment(
-            baseline=info["baseline_rev"],
-            rev=WORKSPACE,
-            state="Running",
-            name=info.get("name"),
-            executor=dvcexec.WORKSPACE,
-            executor_info=dvcexec.executor_record(info),
-            workspace=True,
-        )
+        _running(info, info["id"], dvcexec.project_root(info))
+        for info in dvcexec.running_in_temp(repo.tmp_dir)
+        if info["baseline_rev"] in baselines
     ]
 
 
-# Experiments that are not refs yet appear as rows of their own: the one running in the
-# workspace, and the queue's entries (Queued, Running, Failed).
+def _running(info: dict[str, Any], rev: str, root: str) -> ExternalExperiment:
+    return ExternalExperiment(
+        baseline=info["baseline_rev"],
+        rev=rev,
+        state="Running",
+        name=info.get("name"),
+        executor=info.get("location"),
+        executor_info=dvcexec.executor_record(info),
+        root=root,
+    )
+
+
+# Experiments that are not refs yet appear as rows of their own, in DVC's order: the one
+# running in the workspace, the queue's entries (Queued, Running, Failed), then runs in
+# temporary folders that are not queue entries (`exp run --temp`).
 register_entry_source(_workspace_run)
 register_entry_source(_queue_entries)
+register_entry_source(_temp_runs)

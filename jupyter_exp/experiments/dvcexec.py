@@ -17,6 +17,14 @@ runs (and ours) the same way. DVC's executor also sets ``refs/exps/exec/EXEC_*``
 detaches ``HEAD`` for its own Git work; ``exp show`` reads neither, and we do neither
 (see docs/design.md).
 
+A run in a temporary folder (``dvc exp run --temp``) has its ``ExecutorInfo`` in
+``.dvc/tmp/exps/standalone/run/<id>/<id>.run`` (``location`` ``tempdir``, ``root_dir``
+the temporary repository; a ``<id>.json`` ProcessInfo when a process manager started
+it) and is Running while that folder exists (``TempDirQueue.iter_active``); DVC shows
+the temporary repository's workspace, plus every commit between its ``HEAD`` and the
+baseline. Our ``--temp`` runs and queue workers write the same around their worktree,
+whose ``HEAD`` is the baseline (see :mod:`.executors.temp`).
+
 Standard library only: ``exp show`` reads this on every run.
 """
 
@@ -30,7 +38,10 @@ from collections.abc import Iterator
 from typing import Any
 
 WORKSPACE = "workspace"
+TEMPDIR = "tempdir"
 RUN_DIR = ("exps", "run", WORKSPACE)  # under .dvc/tmp
+STANDALONE_DIR = ("exps", "standalone", "run")  # under .dvc/tmp
+INFO_SUFFIX = ".run"
 PROC_FILE = f"{WORKSPACE}.json"
 INFO_FILE = f"{WORKSPACE}.run"
 # DVC's TaskStatus values: PENDING, PREPARING, RUNNING are "still running" for exp show.
@@ -58,13 +69,47 @@ def workspace_run(
     after a ``kill -9`` they stay, and both DVC and :func:`running_in_workspace` see
     that their pid is gone.
     """
-    folder = run_folder(tmp_dir)
+    info = _executor_info(WORKSPACE, git_root, dvc_root, baseline, name)
+    with _recorded(tmp_dir, run_folder(tmp_dir), WORKSPACE, info, log=None):
+        yield
+
+
+@contextlib.contextmanager
+def temp_run(
+    tmp_dir: str | os.PathLike[str],
+    run_id: str,
+    *,
+    git_root: str | os.PathLike[str],
+    dvc_root: str | os.PathLike[str],
+    baseline: str,
+    name: str,
+    log: str | os.PathLike[str] | None,
+) -> Iterator[None]:
+    """Record, while the block runs, that ``name`` runs in the worktree ``git_root``.
+
+    ``tmp_dir`` is the main project's ``.dvc/tmp``; ``run_id`` names the run (the
+    snapshot commit it started from, DVC's stash rev); ``log`` is the stages' log.
+    """
+    info = _executor_info(TEMPDIR, git_root, dvc_root, baseline, name)
+    folder = os.path.join(os.fspath(tmp_dir), *STANDALONE_DIR, run_id)
+    with _recorded(tmp_dir, folder, run_id, info, log=os.fspath(log) if log else None):
+        yield
+
+
+def _executor_info(
+    location: str,
+    git_root: str | os.PathLike[str],
+    dvc_root: str | os.PathLike[str],
+    baseline: str,
+    name: str,
+) -> dict[str, Any]:
+    """DVC's ``ExecutorInfo`` fields, exactly (DVC builds the class from them)."""
     git_root = os.path.abspath(git_root)
     dvc_dir = os.path.relpath(os.path.join(os.path.abspath(dvc_root), ".dvc"), git_root)
-    info = {
+    return {
         "git_url": f"file://{git_root}",
         "baseline_rev": baseline,
-        "location": WORKSPACE,
+        "location": location,
         "root_dir": git_root,
         "dvc_dir": dvc_dir.replace(os.sep, "/"),
         "name": name,
@@ -74,20 +119,39 @@ def workspace_run(
         "result_force": False,
         "status": TASK_RUNNING,
     }
-    proc = {"pid": os.getpid(), "stdin": None, "stdout": None, "stderr": None, "returncode": None}
+
+
+@contextlib.contextmanager
+def _recorded(
+    tmp_dir: str | os.PathLike[str], folder: str, stem: str, info: dict, *, log: str | None
+) -> Iterator[None]:
+    proc_path = os.path.join(folder, f"{stem}.json")
+    proc = {"pid": os.getpid(), "stdin": None, "stdout": log, "stderr": None, "returncode": None}
     written = False
     try:
         os.makedirs(folder, exist_ok=True)
-        _write(os.path.join(folder, INFO_FILE), info)
-        _write(os.path.join(folder, PROC_FILE), proc)
+        _write(os.path.join(folder, f"{stem}{INFO_SUFFIX}"), info)
+        _write(proc_path, proc)
         written = True
     except OSError:
         pass  # being listed by `exp show` is not worth failing the run for
     try:
         yield
     finally:
-        if written and _read(os.path.join(folder, PROC_FILE)).get("pid") == os.getpid():
+        if written and _read(proc_path).get("pid") == os.getpid():
             shutil.rmtree(folder, ignore_errors=True)
+            _remove_empty_parents(folder, os.path.join(os.fspath(tmp_dir), "exps"))
+
+
+def _remove_empty_parents(folder: str, top: str) -> None:
+    """Remove the folders between ``folder`` and ``top`` (exclusive) left empty."""
+    parent = os.path.dirname(folder)
+    while len(parent) > len(top) and parent.startswith(top):
+        try:
+            os.rmdir(parent)
+        except OSError:
+            return  # not empty (another run), or gone
+        parent = os.path.dirname(parent)
 
 
 def running_in_workspace(tmp_dir: str | os.PathLike[str]) -> dict[str, Any] | None:
@@ -105,16 +169,51 @@ def running_in_workspace(tmp_dir: str | os.PathLike[str]) -> dict[str, Any] | No
     return {**info, "pid": pid}
 
 
+def running_in_temp(tmp_dir: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """``ExecutorInfo`` of every run in a temporary folder (``id``, and ``pid``/``log``
+    when a process record exists, added), in the order DVC lists them (its folder
+    listing order). A run is over when its folder is gone, its status finished, or its
+    recorded process dead.
+    """
+    top = os.path.join(os.fspath(tmp_dir), *STANDALONE_DIR)
+    try:
+        ids = os.listdir(top)
+    except OSError:
+        return []
+    found = []
+    for run_id in ids:
+        info = _read(os.path.join(top, run_id, f"{run_id}{INFO_SUFFIX}"))
+        root = info.get("root_dir")
+        if info.get("status") not in _ACTIVE or not isinstance(root, str):
+            continue
+        if not isinstance(info.get("baseline_rev"), str) or not os.path.isdir(root):
+            continue
+        proc = _read(os.path.join(top, run_id, f"{run_id}.json"))
+        pid = proc.get("pid")
+        if proc and (not isinstance(pid, int) or not _alive(pid)):
+            continue
+        found.append({**info, "id": run_id, "pid": pid, "log": proc.get("stdout")})
+    return found
+
+
 def executor_record(info: dict[str, Any]) -> dict[str, Any]:
-    """The ``executor`` of ``dvc exp show --json`` for a :func:`running_in_workspace` info."""
-    local = {
-        "root": info.get("root_dir"),
-        "log": None,
-        "pid": info.get("pid"),
-        "returncode": None,
-        "task_id": None,
-    }
-    return {"state": "running", "name": WORKSPACE, "local": local}
+    """The ``executor`` of ``dvc exp show --json`` for a running ``info`` (as returned by
+    :func:`running_in_workspace` or :func:`running_in_temp`)."""
+    local = None
+    if info.get("pid") is not None:
+        local = {
+            "root": info.get("root_dir"),
+            "log": info.get("log"),
+            "pid": info.get("pid"),
+            "returncode": None,
+            "task_id": None,
+        }
+    return {"state": "running", "name": info.get("location"), "local": local}
+
+
+def project_root(info: dict[str, Any]) -> str:
+    """The DVC project folder of a running ``info`` (where its ``.dvc`` is)."""
+    return os.path.dirname(os.path.normpath(os.path.join(info["root_dir"], info["dvc_dir"])))
 
 
 def _alive(pid: int) -> bool:

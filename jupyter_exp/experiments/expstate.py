@@ -114,8 +114,9 @@ class ExternalExperiment:
     """An experiment known to another module (the queue) rather than a ref.
 
     ``commit``, when given, is read like an experiment commit (a queued entry's
-    params); metrics are left out for queued ones, as DVC does. ``workspace`` marks an
-    experiment running in the workspace: its row shows the workspace's data.
+    params); metrics are left out for queued ones, as DVC does. ``root``, for an
+    experiment running in the workspace or a temporary worktree, is that project folder:
+    its row shows the folder's workspace as it is now, as DVC shows it.
     """
 
     baseline: str
@@ -126,7 +127,7 @@ class ExternalExperiment:
     timestamp: datetime | None = None
     commit: str | None = None
     executor_info: dict[str, Any] | None = None
-    workspace: bool = False
+    root: str | None = None
 
 
 def states_to_json(states: Sequence[ExpState]) -> list[dict[str, Any]]:

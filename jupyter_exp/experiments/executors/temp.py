@@ -45,6 +45,7 @@ from ...events import (
     StageStarted,
 )
 from ...git import Git
+from ..dvcexec import temp_run
 from .base import (
     ExpJob,
     ExpRunResult,
@@ -113,11 +114,24 @@ def run_snapshot(
         git.add_worktree(folder, snapshot)
     succeeded = False
     try:
+        work_git = Git(folder)
+        # HEAD at the baseline, the snapshot's files staged on it, as DVC's temporary
+        # repositories are: `dvc exp show` lists their changes as the running experiment.
+        work_git.run("reset", "-q", "--soft", job.baseline)
         work = _prepare(repo, git, folder)
         _copy_in(copy_from or repo.root, work, list(copies))
         changed = apply_overrides(work, list(job.overrides)) if job.overrides else []
-        with open(log_path, "w", encoding="utf-8") as log:
-            result = _run(work, Git(folder), git, job, list(copies), _Tee(on_event, log))
+        running = temp_run(
+            repo.tmp_dir,
+            snapshot,
+            git_root=folder,
+            dvc_root=work.root,
+            baseline=job.baseline,
+            name=job.name,
+            log=log_path,
+        )
+        with running, open(log_path, "w", encoding="utf-8") as log:
+            result = _run(work, work_git, git, job, list(copies), _Tee(on_event, log))
         result.changed_files = changed
         succeeded = True
         return result
