@@ -249,6 +249,8 @@ export class SidebarModel {
         this.notice = { kind: 'error', text: `Run failed: ${job.error.message}` };
       } else if (job.status === 'success') {
         this.notice = { kind: 'info', text: 'Run finished' };
+      } else if (job.status === 'cancelled') {
+        this.notice = { kind: 'info', text: 'Run cancelled' };
       }
     } catch (error) {
       this.notice = { kind: 'error', text: `Run status unknown: ${String(error)}` };
@@ -263,17 +265,22 @@ export class SidebarModel {
       return;
     }
     try {
-      await this.api.send(req.cancelJobRequest(this.job.id));
-      this.notice = { kind: 'info', text: 'Cancel requested' };
-      await this.followJob();
+      const job = await this.api.send<IJob>(req.cancelJobRequest(this.job.id));
+      this.job = job;
+      this.notice = {
+        kind: 'info',
+        text: job.status === 'cancelled' ? 'Run cancelled' : 'Cancel requested'
+      };
     } catch (error) {
       const text =
         error instanceof ApiError && error.endpointMissing
           ? 'this server cannot cancel a run'
           : String(error instanceof ApiError ? error.message : error);
       this.notice = { kind: 'error', text: `Cancel failed: ${text}` };
-      this.emit();
     }
+    this.schedule();
+    this.emit();
+    await this.refresh();
   }
 
   dismissJob(): void {

@@ -376,17 +376,28 @@ function JobLine({ model }: { model: SidebarModel }): JSX.Element | null {
     return null;
   }
   const active = job.status === 'pending' || job.status === 'running';
+  const cancellable = active && job.cancellable !== false;
   const last = job.events[job.events.length - 1] as { kind?: string; stage?: string } | undefined;
   return (
     <div className="jp-ExpSidebar-job" data-testid="exp-job" data-status={job.status}>
       run: {job.status}
       {last ? ` (${last.kind ?? ''}${last.stage ? ` ${last.stage}` : ''})` : ''}
-      {active ? (
-        <button className="jp-ExpSidebar-button" data-testid="exp-job-cancel" onClick={() => void model.cancelJob()}>
+      {cancellable ? (
+        <button
+          className="jp-ExpSidebar-button"
+          data-testid="exp-job-cancel"
+          onClick={() => void model.cancelJob()}
+        >
           Cancel
         </button>
-      ) : (
-        <button className="jp-ExpSidebar-button" onClick={() => model.dismissJob()}>
+      ) : null}
+      {active ? null : (
+        <button
+          className="jp-ExpSidebar-button"
+          data-testid="exp-job-dismiss"
+          title="Dismiss"
+          onClick={() => model.dismissJob()}
+        >
           ✕
         </button>
       )}

@@ -76,6 +76,8 @@ export interface IJob {
   next: number;
   result: unknown;
   error: { error: string; message: string } | null;
+  /** Whether DELETE jobs/{id} can still cancel it (servers that know cancelling). */
+  cancellable?: boolean;
 }
 
 /** GET plots. */

@@ -21,7 +21,11 @@ from jupyter_exp import Project
 EXPERIMENTS = {"mid": 0.2, "high": 0.3, "low": 0.05}
 EDITED_LR = "0.45"
 
-TRAIN_SH = """awk '/lr:/ {printf "{\\"acc\\": %.4f}\\n", 0.5 + $2}' params.yaml > metrics.json\n"""
+# train.slow: true makes the stage wait a minute (for cancelling a run).
+TRAIN_SH = """\
+if grep -q 'slow: true' params.yaml; then sleep 60; fi
+awk '/lr:/ {printf "{\\"acc\\": %.4f}\\n", 0.5 + $2}' params.yaml > metrics.json
+"""
 
 FILES = {
     "dvc.yaml": """\
@@ -35,7 +39,7 @@ FILES = {
                 cache: false
         """,
     "train.sh": TRAIN_SH,
-    "params.yaml": "train:\n  lr: 0.1\n  epochs: 2\n",
+    "params.yaml": "train:\n  lr: 0.1\n  epochs: 2\n  slow: false\n",
     ".dvc": {".gitignore": "/config.local\n/tmp\n/cache\n", "config": ""},
 }
 
@@ -125,6 +129,14 @@ def test_sidebar_sort_queue_run_apply(
     assert float(acc_cell.inner_text()) == 0.95
     screenshot(page, "sidebar-4-success")
 
+    # Its queue log, in a dialog.
+    page.locator(ROW.format("edited")).locator('[data-testid="exp-action-logs"]').click()
+    log = page.wait_for_selector('[data-testid="exp-log"]')
+    assert log.inner_text().strip()
+    screenshot(page, "sidebar-4b-logs")
+    page.click(".jp-Dialog .jp-mod-accept")
+    page.wait_for_selector('[data-testid="exp-log"]', state="detached")
+
     # Apply it: the workspace's params file gets the edited value.
     page.locator(ROW.format("edited")).locator('[data-testid="exp-action-apply"]').click()
     page.wait_for_selector('[data-testid="exp-notice"]:has-text("Applied edited")')
@@ -152,6 +164,39 @@ def test_sidebar_sort_queue_run_apply(
     if page.locator('[data-testid="exp-sidebar"]').count() == 0:
         page.click(SIDEBAR_TAB)
     page.wait_for_selector(star)
+
+
+def test_sidebar_run_now_and_cancel(
+    make_project: Any,
+    lab: Callable[[Path], Any],
+    page: Any,
+    screenshot: Callable[[Any, str], Path],
+) -> None:
+    """Run at once (a server job) from the form, then cancel a slow run."""
+    root = make_project(FILES)
+    server = lab(root)
+    page.goto(server.url("lab"))
+    page.wait_for_selector(SIDEBAR_TAB, timeout=60_000)
+    page.click(SIDEBAR_TAB)
+    widen_sidebar(page)
+    page.wait_for_selector(ROW.format("main"))
+
+    page.fill('[data-testid="exp-param-input"][data-param="train.lr"]', "0.15")
+    page.fill('[data-testid="exp-run-name"]', "now")
+    page.click('[data-testid="exp-run-now"]')
+    page.wait_for_selector('[data-testid="exp-job"][data-status="success"]', timeout=60_000)
+    page.wait_for_selector(ROW.format("now") + ' [data-testid="exp-badge"][data-state="success"]')
+    screenshot(page, "sidebar-run-now")
+    page.click('[data-testid="exp-job-dismiss"]')
+
+    page.fill('[data-testid="exp-param-input"][data-param="train.slow"]', "true")
+    page.fill('[data-testid="exp-run-name"]', "slow")
+    page.click('[data-testid="exp-run-now"]')
+    page.wait_for_selector('[data-testid="exp-job"][data-status="running"]')
+    page.click('[data-testid="exp-job-cancel"]')
+    page.wait_for_selector('[data-testid="exp-job"][data-status="cancelled"]', timeout=60_000)
+    assert page.locator(ROW.format("slow")).count() == 0
+    screenshot(page, "sidebar-run-cancelled")
 
 
 def test_sidebar_shows_not_in_repository(
