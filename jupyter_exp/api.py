@@ -16,12 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .core.add import add
-from .core.dag import DagFormat, render_dag
-from .core.index import Index
 from .core.repo import Repo
-from .core.repro import ReproOptions, ReproResult, reproduce
-from .core.status import StatusReport, compute_status
 from .events import EventSink, ignore_events
 from .project.checkpoints import ExperimentCheckpoints
 from .project.comparison import ExperimentComparison
@@ -32,7 +27,11 @@ from .project.runs import ExperimentRuns
 
 __all__ = ["Project"]
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the engine is imported by the methods that use it
+    from .core.dag import DagFormat
+    from .core.index import Index
+    from .core.repro import ReproResult
+    from .core.status import StatusReport
     from .git import Git
 
 
@@ -70,6 +69,8 @@ class Project(
 
     def index(self) -> Index:
         """Load and validate every ``dvc.yaml`` and ``*.dvc`` file of the project."""
+        from .core.index import Index
+
         return Index.load(self.repo)
 
     def repro(
@@ -99,6 +100,8 @@ class Project(
         project. ``interactive`` is asked ``stage address -> run it?`` before each stage.
         Raises :class:`~jupyter_exp.errors.StageFailedError` when a stage fails.
         """
+        from .core.repro import ReproOptions, reproduce
+
         options = ReproOptions(
             targets=tuple(targets),
             force=force,
@@ -123,10 +126,14 @@ class Project(
 
         An empty mapping means everything is up to date.
         """
+        from .core.status import compute_status
+
         return compute_status(self.repo, tuple(targets))
 
     def dag(self, targets: Sequence[str] = (), *, fmt: DagFormat = "text") -> str:
         """The stage graph as text, Mermaid, Graphviz dot, or JSON."""
+        from .core.dag import render_dag
+
         return render_dag(self.index(), tuple(targets), fmt)
 
     def add(self, paths: Sequence[str | os.PathLike[str]]) -> list[str]:
@@ -135,6 +142,8 @@ class Project(
         Relative paths are taken from the project root. Returns the repo-relative
         paths of the ``.dvc`` files written.
         """
+        from .core.add import add
+
         written = []
         with self.repo.lock():
             index = self.index()
