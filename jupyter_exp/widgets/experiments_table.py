@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets
 from IPython.display import HTML
+from itables import JavascriptFunction
 from itables.widget import ITable
 
 from ..errors import JupyterExpError, WorkspaceConflictError
@@ -36,9 +37,16 @@ __all__ = ["ExperimentsTable"]
 # DataTables options: click toggles a row's selection (no modifier key to learn), a click
 # on a header sorts (itables' default keeps header text selectable and sorts on the icon
 # only), search box and row count always there (itables hides them for tables that fit
-# one page).
+# one page). A refresh with new data re-creates the DataTable: stateSave (in the browser
+# tab's sessionStorage) brings back the user's sort, search and page. The selection comes
+# from Python (kept by name), so the Select extension's saved rows are dropped: restored,
+# they would name rows by position in the old data.
 TABLE_OPTIONS: dict[str, Any] = {
     "select": {"style": "multi"},
+    "stateSave": True,
+    "stateDuration": -1,
+    "stateLoadParams": JavascriptFunction("function (settings, data) { delete data.select; }"),
+    "warn_on_undocumented_option": False,  # its typing does not list stateLoadParams
     "showIndex": False,
     "text_in_header_can_be_selected": False,
     "classes": "display compact nowrap",

@@ -69,6 +69,7 @@ def test_sort_select_two_and_diff(
 
     # Sort by the metric: a click on its header.
     page.click(f"{TABLE} thead th:has-text('acc')")
+    acc_column = page.get_attribute(f"{TABLE} thead th:has-text('acc')", "data-dt-column")
     page.wait_for_selector(f"{TABLE} thead th[aria-sort='ascending']:has-text('acc')")
     names = [n for n in column_texts(page, "Experiment") if n in EXPERIMENTS]
     assert names == ["low", "mid", "high"]
@@ -92,3 +93,15 @@ def test_sort_select_two_and_diff(
     status = page.locator(".jupyter-exp-experiments .jupyter-exp-status")
     assert re.match("Diff (high → low|low → high): 4 change", status.inner_text())
     screenshot(page, "widget-diff")
+
+    # A new experiment, then Refresh: new data re-renders the table; the sort by acc and
+    # the selection (kept by name) survive it.
+    project.exp_run(params=["train.lr=0.4"], name="top")
+    page.click("button.jupyter-exp-refresh")
+    page.wait_for_selector(f"{TABLE} tbody tr:has(td:text-is('top'))")
+    page.wait_for_selector(f"{TABLE} thead th[data-dt-column='{acc_column}'].dt-ordering-asc")
+    names = [n for n in column_texts(page, "Experiment") if n in [*EXPERIMENTS, "top"]]
+    assert names == ["low", "mid", "high", "top"]
+    selected = page.locator(f"{TABLE} tbody tr.selected td:first-child").all_inner_texts()
+    assert sorted(selected) == ["high", "low"]
+    screenshot(page, "widget-refreshed")
