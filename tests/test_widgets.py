@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -283,21 +282,40 @@ def test_exp_show_widget_in_a_real_kernel(project: Project) -> None:
 
     nb = nbformat.v4.new_notebook()
     nb.cells = [
-        nbformat.v4.new_code_cell("%load_ext jupyter_exp"),
-        nbformat.v4.new_code_cell("%exp_show --widget"),
+        nbformat.v4.new_code_cell(code)
+        for code in (
+            "%load_ext jupyter_exp",
+            "%exp_show --widget",
+            # Live refresh in the kernel: widget updates sent from the polling thread.
+            "w = %exp_show --widget\n"
+            "w.project.exp_run(params=['train.lr=0.15'], name='q', queue=True)\n"
+            "w.refresh()\n"
+            "w.buttons['start'].click()\n"
+            "print('polling:', w.live.running)",
+            "import time\n"
+            "deadline = time.monotonic() + 120\n"
+            "while w.live.running and time.monotonic() < deadline:\n"
+            "    time.sleep(0.1)\n"
+            "states = dict(zip(w.table.df['Experiment'], w.table.df['State']))\n"
+            "print('polling:', w.live.running, states)",
+        )
     ]
     NotebookClient(
-        nb, kernel_name="python3", timeout=120, resources={"metadata": {"path": str(project.root)}}
+        nb, kernel_name="python3", timeout=180, resources={"metadata": {"path": str(project.root)}}
     ).execute()
+    assert nb.cells[2].outputs[0]["text"] == "polling: True\n"
+    (ended,) = nb.cells[3].outputs
+    assert ended["name"] == "stdout" and ended["text"].startswith("polling: False")
+    assert "'q': 'Success'" in ended["text"]
     (output,) = nb.cells[1].outputs
     view = output["data"][WIDGET_MIME]
     assert view["model_id"]
     # The saved widget state holds the table's rows (front ends render from it).
     state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
     dt_args = [m["state"]["_dt_args"] for m in state.values() if "_dt_args" in m["state"]]
-    (rows,) = [json.loads(args["data_json"]) for args in dt_args]
-    assert {row[0] for row in rows} == {"workspace", "main", "e1", "e2"}
-    assert Path(project.root / "dvc.yaml").exists()
+    shown = [{row[0] for row in json.loads(args["data_json"])} for args in dt_args]
+    assert {"workspace", "main", "e1", "e2"} in shown  # the first table
+    assert {"workspace", "main", "e1", "e2", "q"} in shown  # the second, after the queue ran
 
 
 def test_notebook_cells_have_their_own_progress_bar() -> None:
