@@ -9,6 +9,7 @@ Screenshots of every step go to ``test-artifacts/screenshots/sidebar-*.png``.
 from __future__ import annotations
 
 import subprocess
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -199,16 +200,31 @@ def test_sidebar_run_now_and_cancel(
     screenshot(page, "sidebar-run-cancelled")
 
 
-def test_sidebar_shows_not_in_repository(
+def test_sidebar_follows_the_file_browser_and_the_open_file(
     tmp_path: Path,
     lab: Callable[[Path], Any],
     page: Any,
     screenshot: Callable[[Any, str], Path],
 ) -> None:
-    """A folder outside any Git repository: the API's 404 message, not a blank panel."""
-    root = tmp_path / "plain"
+    """The server root is no repository: the API's 404 message, not a blank panel; the
+    file browser's folder inside a project, or a file of it in focus, shows the project."""
+    root = tmp_path / "root"
     root.mkdir()
     (root / "notes.txt").write_text("no repository here\n")
+    project = root / "proj"
+    project.mkdir()
+    subprocess.run(["git", "init", "-q"], cwd=project, check=True)
+    for name, content in FILES.items():
+        if isinstance(content, dict):
+            (project / name).mkdir()
+            for sub, text in content.items():
+                (project / name / sub).write_text(text)
+        else:
+            (project / name).write_text(textwrap.dedent(content))
+    subprocess.run(["git", "add", "-A"], cwd=project, check=True)
+    subprocess.run(["git", "commit", "-qm", "init"], cwd=project, check=True)
+    Project(project).exp_run(params=["train.lr=0.2"], name="inside")
+
     server = lab(root)
     page.goto(server.url("lab"))
     page.wait_for_selector(SIDEBAR_TAB, timeout=60_000)
@@ -217,3 +233,22 @@ def test_sidebar_shows_not_in_repository(
     assert error.get_attribute("data-error") == "NotInRepositoryError"
     assert error.inner_text().strip()
     screenshot(page, "sidebar-not-in-repository")
+
+    # Into the project folder in the file browser, back to the panel: the project.
+    page.click('.jp-SideBar .lm-TabBar-tab[data-id="filebrowser"]')
+    listing = page.locator(".jp-DirListing-content")
+    listing.get_by_text("proj", exact=True).dblclick()
+    listing.get_by_text("params.yaml", exact=True).wait_for()
+    page.click(SIDEBAR_TAB)
+    page.wait_for_selector(ROW.format("inside"))
+    assert page.locator('[data-testid="exp-path"]').inner_text() == "proj"
+
+    # A file of the project in focus: the panel names the file, shows its project.
+    page.evaluate(
+        """() => {
+            window.jupyterapp.commands.execute('docmanager:open', {path: 'proj/params.yaml'});
+        }"""
+    )
+    page.wait_for_selector('[data-testid="exp-path"]:text-is("proj/params.yaml")')
+    page.wait_for_selector(ROW.format("inside"))
+    screenshot(page, "sidebar-follows-open-file")
