@@ -206,3 +206,62 @@ def test_queued_rows_and_pipelines_without_notebooks_list_none(
     assert [row["notebooks"] for row in data["rows"]] == [[], [], []]
     assert [row["State"] for row in data["rows"]][-1] == "Queued"
     assert not [c for c in api.exp_show(notebooks=True).columns if c.startswith("notebook")]
+
+
+def test_notebooks_of_nested_pipelines_in_a_project_below_the_git_root(
+    make_project: Callable[..., Path],
+) -> None:
+    """No kernel needed: any .ipynb output counts (a copy stands in for an executed one)."""
+    nb = (NOTEBOOKS / "train.ipynb").read_text()
+    root = make_project(
+        {
+            "proj": {
+                ".dvc": {"config": ""},
+                "dvc.yaml": (
+                    "stages:\n  two:\n    cmd: cp a.ipynb b.ipynb && cp a.ipynb c.ipynb\n"
+                    "    deps:\n    - a.ipynb\n    outs:\n    - b.ipynb\n    - c.ipynb\n"
+                ),
+                "a.ipynb": nb,
+                "sub": {
+                    "dvc.yaml": (
+                        "stages:\n  report:\n"
+                        "    cmd: cp a.ipynb out/r.ipynb && echo >> out/r.ipynb\n"
+                        "    wdir: ..\n    deps:\n    - a.ipynb\n    metrics:\n"
+                        "    - out/r.ipynb:\n        cache: false\n"
+                    ),
+                },
+                "out": {".keep": ""},
+            }
+        }
+    )
+    project = root / "proj"
+    api = Project(project)
+    api.repro(all_pipelines=True)
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "ran")
+    frame = api.exp_show(notebooks=True)
+    assert [c for c in frame.columns if c.startswith("notebook")] == [
+        "notebook:sub/dvc.yaml:report",
+        "notebook:two:b.ipynb",
+        "notebook:two:c.ipynb",
+    ]
+    assert list(frame["notebook:sub/dvc.yaml:report"]) == ["out/r.ipynb"] * 2
+    rows = api.exp_show_data(notebooks=True)["rows"]
+    assert rows[0]["notebooks"] == rows[1]["notebooks"]
+    assert [(n["stage"], n["path"]) for n in rows[1]["notebooks"]] == [
+        ("sub/dvc.yaml:report", "out/r.ipynb"),
+        ("two", "b.ipynb"),
+        ("two", "c.ipynb"),
+    ]
+    # Materialised by stage name or address.
+    written = api.exp_notebook("HEAD", stage="two")
+    assert [p.relative_to(project).as_posix() for p in written] == [
+        "jupyter-exp-notebooks/HEAD/b.ipynb",
+        "jupyter-exp-notebooks/HEAD/c.ipynb",
+    ]
+    assert written[0].read_text() == nb
+    assert "/proj/jupyter-exp-notebooks/" in (root / ".git" / "info" / "exclude").read_text()
+    assert "??" not in git(root, "status", "--porcelain", "--untracked-files=all")
+    (report,) = api.exp_notebook("HEAD", stage="sub/dvc.yaml:report")
+    assert report == project / "jupyter-exp-notebooks" / "HEAD" / "out" / "r.ipynb"
+    assert report.read_text() == nb + "\n"
