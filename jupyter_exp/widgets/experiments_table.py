@@ -232,7 +232,7 @@ class ExperimentsTable(ipywidgets.VBox):
     def _on_refresh(self) -> None:
         self._close_prompt()
         self.refresh()
-        self._say(f"{len(self.shown.rows) if self.shown else 0} rows.")
+        self._say(f"Refreshed: {len(self.shown.rows) if self.shown else 0} rows.")
 
     def _on_apply(self) -> None:
         row = self._one_experiment("apply")
