@@ -200,6 +200,53 @@ def test_sidebar_run_now_and_cancel(
     screenshot(page, "sidebar-run-cancelled")
 
 
+NOTEBOOK_PIPELINE = """\
+stages:
+  train:
+    cmd: jupyter exp notebook train.ipynb -p train
+    deps: [train.ipynb]
+    params: [train]
+    outs: [train.out.ipynb]
+    metrics:
+    - dvclive/metrics.json:
+        cache: false
+"""
+
+
+def test_sidebar_opens_the_executed_notebook(
+    make_project: Any,
+    lab: Callable[[Path], Any],
+    page: Any,
+    screenshot: Callable[[Any, str], Path],
+) -> None:
+    """A notebook stage's executed notebook of an experiment opens in the lab."""
+    notebook = Path(__file__).parents[1] / "notebooks" / "train.ipynb"
+    root = make_project(
+        {
+            "dvc.yaml": NOTEBOOK_PIPELINE,
+            "params.yaml": "train:\n  lr: 0.1\n  epochs: 3\n",
+            "train.ipynb": notebook.read_text(),
+        }
+    )
+    Project(root).exp_run(params=["train.lr=0.3"], name="nb")
+    server = lab(root)
+    page.goto(server.url("lab"))
+    page.wait_for_selector(SIDEBAR_TAB, timeout=60_000)
+    page.click(SIDEBAR_TAB)
+    widen_sidebar(page)
+    page.locator(ROW.format("nb")).locator('[data-testid="exp-action-notebook"]').click()
+    page.wait_for_function(
+        """() => {
+            const widget = window.jupyterapp.shell.currentWidget;
+            const path = widget && widget.context && widget.context.path;
+            return !!path && path.endsWith('nb/train.out.ipynb');
+        }""",
+        timeout=60_000,
+    )
+    page.wait_for_selector(".jp-Notebook .jp-Cell")
+    screenshot(page, "sidebar-executed-notebook")
+
+
 def test_sidebar_follows_the_file_browser_and_the_open_file(
     tmp_path: Path,
     lab: Callable[[Path], Any],
