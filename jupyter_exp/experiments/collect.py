@@ -311,6 +311,7 @@ class CommitRows:
 
     def _read_rows(self, shas: list[str], param_deps: bool) -> dict[str, Row]:
         from .collect_read import read_commit_rows
+        from .gittree import git_prefix
 
         self._read_infos(shas)
         read = read_commit_rows(
@@ -319,7 +320,7 @@ class CommitRows:
             self._infos,
             shas,
             param_deps=param_deps,
-            prefix=_prefix(self.repo, self.git),
+            prefix=git_prefix(self.repo, self.git),
         )
         for sha, (data, _) in read.items():
             if data is None:
@@ -352,12 +353,6 @@ def _cached_data(entry: Mapping[str, Any]) -> ExpData:
         outs=data.get("outs", {}),
         meta=data.get("meta", {}),
     )
-
-
-def _prefix(repo: Repo, git: Git) -> str:
-    """The project's folder inside the Git work tree: ``""`` or ``"sub/dir/"``."""
-    rel = os.path.relpath(repo.root, git.root).replace(os.sep, "/")
-    return "" if rel == "." else f"{rel}/"
 
 
 def _experiment_refs(refs: Mapping[str, str], baselines: Sequence[str]) -> dict[str, list]:

@@ -19,7 +19,14 @@ from ..core.params import consulted_params_files
 from ..core.repo import Repo
 from ..errors import JupyterExpError
 from .expstate import ExpData, ExpState
-from .gittree import CommitInfo, Reader, fetch_files, find_pipeline_files, load_facts
+from .gittree import (
+    CommitInfo,
+    Reader,
+    fetch_files,
+    find_pipeline_files,
+    load_facts,
+    project_trees,
+)
 from .revdata import (
     Blob,
     CachedReader,
@@ -56,11 +63,7 @@ def read_commit_rows(
     ``prefix`` is the project's folder inside the Git repository (``""`` or ``sub/``).
     """
     known = [sha for sha in shas if sha in commits]
-    roots = {sha: commits[sha].tree for sha in known}
-    if prefix:
-        # A DVC project in a sub-folder of the Git repository: start from its tree.
-        objects = reader.read([f"{sha}:{prefix.rstrip('/')}" for sha in known])
-        roots = {s: o.sha for s, o in zip(known, objects, strict=True) if o and o.kind == "tree"}
+    roots = project_trees(reader, {sha: commits[sha] for sha in known}, prefix=prefix)
     files = find_pipeline_files(reader, roots)
     facts = load_facts(reader, files, prefix=prefix)
     requests = {

@@ -9,6 +9,8 @@ change), so 300 experiments cost little more than one.
 - :func:`find_pipeline_files`: every ``dvc.yaml`` and ``*.dvc`` file of each commit,
   skipping what the workspace walk skips (hidden folders, nested DVC projects, paths
   ignored by ``.gitignore``/``.dvcignore``).
+- :func:`pipeline_layouts`: each commit's pipeline files (and the files their ``${}``
+  read) by sha; :func:`write_layout` writes one out, for the engine's own loader.
 - :func:`load_facts`: each commit's :class:`~.revdata.PipelineFacts`, by loading its
   pipeline files with the engine's own loader (written to a scratch folder once per
   distinct set of files).
@@ -318,12 +320,14 @@ def _vars_files(folder: str, items: Any) -> list[str]:
     ]
 
 
-def load_facts(
+def pipeline_layouts(
     reader: Reader, files: Mapping[str, CommitFiles], *, prefix: str = ""
-) -> dict[str, PipelineFacts | dict[str, str]]:
-    """Each commit's :class:`PipelineFacts`, or an error dict if its pipeline is broken.
+) -> dict[str, dict[str, str]]:
+    """Each commit's pipeline as ``{repo path: blob sha}``: its ``dvc.yaml`` and
+    ``*.dvc`` files and the files their ``${}`` read (``params.yaml``, ``vars``).
 
     ``prefix`` is the project's folder inside the Git repository (``""`` or ``sub/``).
+    The blobs are in the cache afterwards (:func:`write_layout` writes them out).
     """
     texts = read_blobs(
         reader,
@@ -338,23 +342,40 @@ def load_facts(
         inputs[commit] = list(dict.fromkeys(wanted))
     specs = [(commit, path) for commit, paths in inputs.items() for path in paths]
     objects = reader.read([f"{commit}:{prefix}{path}" for commit, path in specs])
-    extra: dict[str, dict[str, str]] = {commit: {} for commit in files}
+    layouts: dict[str, dict[str, str]] = {commit: {} for commit in files}
     for (commit, path), obj in zip(specs, objects, strict=True):
         if obj is not None and obj.kind == "blob":
             _remember(_BLOBS, obj.sha, obj.data)
-            extra[commit][path] = obj.sha
-    result: dict[str, PipelineFacts | dict[str, str]] = {}
+            layouts[commit][path] = obj.sha
     for commit, found in files.items():
-        key = (
-            tuple(sorted(found.pipelines.items())),
-            tuple(sorted(found.dvcfiles.items())),
-            tuple(sorted(extra[commit].items())),
-        )
+        layouts[commit].update(found.pipelines)
+        layouts[commit].update(found.dvcfiles)
+    return layouts
+
+
+def load_facts(
+    reader: Reader, files: Mapping[str, CommitFiles], *, prefix: str = ""
+) -> dict[str, PipelineFacts | dict[str, str]]:
+    """Each commit's :class:`PipelineFacts`, or an error dict if its pipeline is broken.
+
+    ``prefix`` is the project's folder inside the Git repository (``""`` or ``sub/``).
+    """
+    result: dict[str, PipelineFacts | dict[str, str]] = {}
+    for commit, layout in pipeline_layouts(reader, files, prefix=prefix).items():
+        key = tuple(sorted(layout.items()))
         if key not in _FACTS:
-            layout = {**extra[commit], **found.pipelines, **found.dvcfiles}
             _remember(_FACTS, key, _facts_of(layout))
         result[commit] = _FACTS[key]
     return result
+
+
+def write_layout(layout: Mapping[str, str], dest: str | os.PathLike[str]) -> None:
+    """Write the blobs of ``layout`` (repo path -> blob sha, read already) under ``dest``."""
+    for path, sha in layout.items():
+        target = os.path.join(dest, *path.split("/"))
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        with open(target, "wb") as fobj:
+            fobj.write(_BLOBS.get(sha, b""))
 
 
 def _facts_of(layout: Mapping[str, str]) -> PipelineFacts | dict[str, str]:
@@ -363,16 +384,30 @@ def _facts_of(layout: Mapping[str, str]) -> PipelineFacts | dict[str, str]:
         return PipelineFacts()
     folder = tempfile.mkdtemp(prefix="jupyter-exp-show-")
     try:
-        for path, sha in layout.items():
-            target = os.path.join(folder, *path.split("/"))
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            with open(target, "wb") as fobj:
-                fobj.write(_BLOBS.get(sha, b""))
+        write_layout(layout, folder)
         return PipelineFacts.from_index(Index.load(Repo(folder)))
     except (JupyterExpError, OSError, ValueError) as exc:
         return error_dict(exc)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def git_prefix(repo: Repo, git: Git) -> str:
+    """The DVC project's folder inside the Git work tree, as a path prefix ('' or 'sub/')."""
+    rel = os.path.relpath(repo.root, git.root).replace(os.sep, "/")
+    return "" if rel == "." else f"{rel}/"
+
+
+def project_trees(
+    reader: Reader, commits: Mapping[str, CommitInfo], *, prefix: str = ""
+) -> dict[str, str]:
+    """The tree of the project folder ``prefix`` in each commit (commits without it left
+    out): the root tree, or the sub-folder's for a DVC project inside a Git repository."""
+    if not prefix:
+        return {sha: info.tree for sha, info in commits.items()}
+    shas = list(commits)
+    objects = reader.read([f"{sha}:{prefix.rstrip('/')}" for sha in shas])
+    return {s: o.sha for s, o in zip(shas, objects, strict=True) if o and o.kind == "tree"}
 
 
 # --- reading files ----------------------------------------------------------------------

@@ -366,8 +366,8 @@ def _recorded_hash(
     path: str, facts: PipelineFacts, locks: Mapping[str, Mapping[str, LockEntry]]
 ) -> HashInfo | None:
     owner = facts.metric_outs.get(path)
-    if owner is None:
-        return None
+    if owner is None or not owner[1].cache:
+        return None  # a `cache: false` metric lives in the workspace/Git only, as in DVC
     stage, out = owner
     if stage.is_data_source:
         return facts.recorded.get(stage.dvcfile, {}).get(out.def_path)

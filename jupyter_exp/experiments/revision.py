@@ -1,20 +1,19 @@
 """One revision's pipeline, params, metrics and recorded hashes, for diff/apply/push/pull.
 
-The workspace is read where it is. A commit is read through a scratch folder holding its
-small text files (pipelines, locks, ``*.dvc`` files, ``.dvc/config``, ``params.yaml``
-and the params/metrics files a ``dvc.yaml`` names), so the engine's own loader reads the
-pipeline exactly as it reads the workspace; cached outputs (metrics among them) come
-from the DVC cache by the hash the commit's lock records.
+Commits are read with ``exp show``'s batched reader (:mod:`.gittree`): its pipeline
+files (and the files their ``${}`` read) and lock files are written to a scratch folder,
+so the engine's own loader reads the pipeline exactly as it reads the workspace; params
+and metrics are ``exp show``'s rows of the revision (:mod:`.collect`, cached the same
+way); cached outputs come from the DVC cache by the hash the commit's lock records.
 """
 
 from __future__ import annotations
 
 import os
 import posixpath
-import re
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,22 +23,25 @@ from ..core.cache import Cache
 from ..core.index import Index
 from ..core.lockfile import read_lockfile
 from ..core.objects import HashInfo, LockEntry
-from ..core.params import read_params_file, select_params
-from ..core.pipeline.model import DEFAULT_PARAMS_FILE, Output, Stage, join_repo_path
+from ..core.pipeline.model import Output, Stage, join_repo_path
 from ..core.repo import Repo
-from ..errors import (
-    CacheMissingError,
-    ExperimentNotFoundError,
-    JupyterExpError,
-    RevisionNotFoundError,
-)
+from ..errors import ExperimentNotFoundError, RevisionNotFoundError
 from ..git import Git
+from .expstate import ExpData
+from .gittree import (
+    LazyReader,
+    fetch_files,
+    find_pipeline_files,
+    git_prefix,
+    pipeline_layouts,
+    project_trees,
+    read_commits,
+    write_layout,
+)
 from .lookup import find_experiment
+from .revdata import Blob
 
-_PARAM_SUFFIXES = (".yaml", ".yml", ".json", ".toml", ".py")
-_ALWAYS = frozenset({"dvc.yaml", "dvc.lock", ".dvcignore", DEFAULT_PARAMS_FILE})
-_WORD = re.compile(r"[\w.\-]+")
-
+__all__ = ["RevisionView", "git_prefix", "open_revision", "resolve_revision"]
 
 # --- reading one revision ----------------------------------------------------------------
 
@@ -49,7 +51,8 @@ class RevisionView:
     """The pipeline of one revision and what its files and lock say.
 
     ``rev`` is None for the workspace (``repo`` is then the project itself), else a
-    commit sha (``repo`` is a scratch folder holding that commit's small files).
+    commit sha (``repo`` is a scratch folder holding that commit's pipeline and lock
+    files, ``project`` the project itself).
     """
 
     rev: str | None
@@ -58,6 +61,7 @@ class RevisionView:
     cache: Cache
     git: Git | None = None
     prefix: str = ""
+    project: Repo | None = None
     _locks: dict[str, dict[str, LockEntry]] = field(default_factory=dict)
 
     # --- dvc.lock --------------------------------------------------------------------
@@ -105,125 +109,35 @@ class RevisionView:
             found[kind][path] = info.md5
         return found["dep"], found["out"]
 
-    # --- params ----------------------------------------------------------------------
+    # --- params and metrics: exp show's row of the revision ------------------------------
 
     def params(self, *, deps_only: bool = False) -> dict[str, Any]:
-        """``{params file: values}`` as ``dvc params show`` collects them."""
-        wanted: dict[str, set[str] | None] = {}  # None: the whole file
-
-        def want(path: str, keys: tuple[str, ...]) -> None:
-            if not keys or wanted.get(path, set()) is None:
-                wanted[path] = None
-            else:
-                wanted.setdefault(path, set()).update(keys)  # type: ignore[union-attr]
-
-        for stage in self.index.pipeline_stages():
-            for dep in stage.params:
-                want(dep.repo_path, dep.keys)
-        if not deps_only:
-            for pfile in self.index.files:
-                base = posixpath.dirname(pfile.path) or "."
-                for item in pfile.params:
-                    if isinstance(item, str):
-                        want(join_repo_path(base, item), ())
-            if self.repo.abspath(DEFAULT_PARAMS_FILE).is_file():
-                want(DEFAULT_PARAMS_FILE, ())
-        result: dict[str, Any] = {}
-        for path in sorted(wanted):
-            try:
-                data = read_params_file(self.repo, path)
-            except JupyterExpError:
-                continue  # DVC shows an unreadable file as an error, with no values
-            keys = wanted[path]
-            if keys is None:
-                result[path] = data
-                continue
-            picked: dict[str, Any] = {}
-            for key in sorted(keys):
-                try:
-                    picked.update(select_params(data, [key], path=path))
-                except JupyterExpError:
-                    continue
-            result[path] = picked
-        if not deps_only:
-            for pfile in self.index.files:
-                for tracked in getattr(pfile, "tracked_vars", {}).values():
-                    for path, values in tracked.items():
-                        if path not in wanted:
-                            result.setdefault(path, {}).update(values)
-        return result
-
-    # --- metrics ---------------------------------------------------------------------
+        """``{params file: values}`` as ``dvc params show`` collects them (unreadable
+        files left out)."""
+        return _values(self._row(deps_only), "params")
 
     def metrics(self) -> dict[str, Any]:
         """``{metrics file: values}`` as ``dvc metrics show`` reads them."""
-        paths = [
-            out.repo_path
-            for stage in self.index.pipeline_stages()
-            for out in stage.outs
-            if out.kind == "metric"
-        ]
-        for pfile in self.index.files:
-            base = posixpath.dirname(pfile.path) or "."
-            paths += [join_repo_path(base, m) for m in pfile.metrics if isinstance(m, str)]
-        result: dict[str, Any] = {}
-        for path in dict.fromkeys(paths):
-            for file in self._materialize(path):
-                try:
-                    value = _extract_metrics(read_params_file(self.repo, file))
-                except JupyterExpError:
-                    continue
-                result[file] = value or {}
-        return result
+        return _values(self._row(False), "metrics")
 
-    def _materialize(self, path: str) -> list[str]:
-        """Make the files of metrics ``path`` readable under ``self.repo``; their paths."""
+    def _row(self, param_deps: bool) -> ExpData | None:
+        from .collect import CommitRows, collect_workspace
+
         if self.rev is None:
-            full = self.repo.abspath(path)
-            if full.is_dir():
-                return sorted(
-                    Path(dirpath, name).relative_to(self.repo.root).as_posix()
-                    for dirpath, _, names in os.walk(full)
-                    for name in names
-                )
-            return [path] if full.is_file() else []
-        contents = self._cached_contents(path)
-        if contents is None:
-            contents = self._git_contents(path)
-        for file, data in contents.items():
-            target = self.repo.abspath(file)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        return sorted(contents)
+            return collect_workspace(self.repo, param_deps=param_deps).data
+        assert self.git is not None and self.project is not None
+        rows = CommitRows(self.project, self.git)
+        try:
+            rows.load_parents([self.rev])
+            found = rows.rows([self.rev], param_deps=param_deps, whole=set())
+        finally:
+            rows.close()
+        return found.get(self.rev, (None, None))[0]
 
-    def _cached_contents(self, path: str) -> dict[str, bytes] | None:
-        """Files of ``path`` from the DVC cache when a cached output holds it."""
-        for out_path, _out, info in self.cached_outputs():
-            if path != out_path and not path.startswith(out_path + "/"):
-                continue
-            try:
-                if not info.isdir:
-                    return {out_path: self.cache.object_path(info.md5).read_bytes()}
-                files = {f"{out_path}/{e.relpath}": e.md5 for e in self.cache.read_tree(info.md5)}
-                return {
-                    file: self.cache.object_path(md5).read_bytes()
-                    for file, md5 in files.items()
-                    if file == path or file.startswith(path + "/")
-                }
-            except (OSError, CacheMissingError):
-                return {}
-        return None
 
-    def _git_contents(self, path: str) -> dict[str, bytes]:
-        assert self.git is not None and self.rev is not None
-        full = self.prefix + path
-        names = [
-            e.path
-            for e in self.git.tree(self.rev)
-            if e.path == full or e.path.startswith(full + "/")
-        ]
-        found = self.git.read_files(self.rev, names)
-        return {name[len(self.prefix) :]: data for name, data in found.items()}
+def _values(data: ExpData | None, section: str) -> dict[str, Any]:
+    results = getattr(data, section) if data is not None else {}
+    return {path: result["data"] for path, result in results.items() if "data" in result}
 
 
 @contextmanager
@@ -237,59 +151,30 @@ def open_revision(repo: Repo, git: Git | None, rev: str | None) -> Iterator[Revi
     prefix = git_prefix(repo, git)
     scratch = Path(tempfile.mkdtemp(prefix="jupyter-exp-rev-"))
     try:
-        _write_small_files(git, rev, prefix, scratch)
+        _write_pipeline(git, rev, prefix, scratch)
         view_repo = Repo(scratch)
-        yield RevisionView(rev, view_repo, Index.load(view_repo), cache, git, prefix)
+        yield RevisionView(rev, view_repo, Index.load(view_repo), cache, git, prefix, repo)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def git_prefix(repo: Repo, git: Git) -> str:
-    """The DVC root inside the Git work tree, as a path prefix ('' or 'sub/')."""
-    rel = repo.root.relative_to(git.root).as_posix()
-    return "" if rel == "." else rel + "/"
-
-
-def _write_small_files(git: Git, rev: str, prefix: str, dest: Path) -> None:
-    """Write the pipeline, lock, params and config files of ``rev`` under ``dest``."""
-    entries = [
-        e.path[len(prefix) :]
-        for e in git.tree(rev)
-        if e.kind == "blob" and e.mode != "120000" and e.path.startswith(prefix)
-    ]
-    pipelines = [p for p in entries if posixpath.basename(p) == "dvc.yaml"]
-    named: set[str] = set()
-    for text in git.read_files(rev, [prefix + p for p in pipelines]).values():
-        for word in _WORD.findall(text.decode("utf-8", "replace")):
-            named.add(posixpath.basename(word))
-    wanted = []
-    for path in entries:
-        name = posixpath.basename(path)
-        if (
-            name in _ALWAYS
-            or name.endswith(".dvc")
-            or path == ".dvc/config"
-            or (name.endswith(_PARAM_SUFFIXES) and name in named)
-        ):
-            wanted.append(path)
-    for name, data in git.read_files(rev, [prefix + p for p in wanted]).items():
-        target = dest / name[len(prefix) :]
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-
-
-def _extract_metrics(value: Any) -> Any:
-    """Numbers, strings and nested mappings of them; other values dropped (as DVC)."""
-    if isinstance(value, (int, float, str)):
-        return value
-    if not isinstance(value, Mapping):
-        return None
-    kept = {}
-    for key, item in value.items():
-        sub = _extract_metrics(item)
-        if sub not in (None, {}):
-            kept[key] = sub
-    return kept
+def _write_pipeline(git: Git, rev: str, prefix: str, dest: Path) -> None:
+    """Write the pipeline files of ``rev`` (those ``exp show`` finds) and their locks."""
+    with LazyReader(git) as reader:
+        roots = project_trees(reader, read_commits(reader, [rev]), prefix=prefix)
+        files = find_pipeline_files(reader, roots)
+        if rev not in files:
+            return  # no project folder in that commit: an empty pipeline
+        layout = pipeline_layouts(reader, files, prefix=prefix)[rev]
+        locks = [posixpath.join(posixpath.dirname(p), "dvc.lock") for p in files[rev].pipelines]
+        contents = fetch_files(reader, {rev: locks}, prefix=prefix)[rev]
+    write_layout(layout, dest)
+    for path, blob in contents.items():
+        if isinstance(blob, Blob):
+            target = os.path.join(dest, *path.split("/"))
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with open(target, "wb") as fobj:
+                fobj.write(blob.data)
 
 
 # --- resolving what the user typed -------------------------------------------------------
