@@ -211,8 +211,8 @@ def materialise(repo: Repo, notebooks: Sequence[ExecutedNotebook], dest: Path) -
 
     Files are copies (editing one cannot touch the cache), readable and writable by
     the user, replaced atomically when present. Raises :class:`CacheMissingError` when
-    a notebook's object is not in the cache (for example an output with ``cache:
-    false``), before writing anything.
+    a notebook's object is not in the cache (run elsewhere and not pulled, or
+    garbage-collected), before writing anything.
     """
     cache = Cache(repo)
     for notebook in notebooks:
