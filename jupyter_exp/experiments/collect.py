@@ -20,9 +20,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..core.repo import Repo
 from ..errors import ExperimentNotFoundError, JupyterExpError, RevisionNotFoundError
@@ -52,8 +51,7 @@ _STATE_ORDER = ("Running", SUCCESS, "Queued", "Failed")
 _MAX_CHAIN = 1000
 
 
-@dataclass(frozen=True)
-class CollectOptions:
+class CollectOptions(NamedTuple):
     """Which baselines to list (``dvc exp show``'s revision flags) and how."""
 
     revs: tuple[str, ...] = ()
@@ -81,8 +79,7 @@ def register_entry_source(source: EntrySource) -> None:
 # --- baselines ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RefState:
+class RefState(NamedTuple):
     """Branches, tags and experiment refs (ref -> commit), ``HEAD`` and its branch."""
 
     refs: dict[str, str]
@@ -173,13 +170,14 @@ def describe(revs: Iterable[str], state: RefState) -> dict[str, str | None]:
 
 
 def collect_states(
-    repo: Repo, options: CollectOptions = CollectOptions(), *, git: Git | None = None
+    repo: Repo, options: CollectOptions | None = None, *, git: Git | None = None
 ) -> list[ExpState]:
     """The workspace and every selected baseline with its experiments.
 
     Raises :class:`RevisionNotFoundError` for a ``--rev`` that names nothing. A
     repository without commits gives ``[]``, as DVC does.
     """
+    options = options or CollectOptions()
     git = git or Git.find(repo.root)
     state = RefState.read(git)
     if state.head is None:

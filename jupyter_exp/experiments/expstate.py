@@ -10,9 +10,8 @@ in experiments that are not refs (yet).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = [
     "SUCCESS",
@@ -26,17 +25,45 @@ __all__ = [
 SUCCESS = "Success"
 
 
-@dataclass
-class ExpData:
+class _Record:
+    """Equality and repr from ``__slots__``: what the dataclasses these were gave, without
+    importing :mod:`dataclasses` (and :mod:`inspect`) on ``exp show``'s warm path."""
+
+    __slots__: tuple[str, ...] = ()
+    __hash__ = None  # type: ignore[assignment]  # mutable
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in self.__slots__)
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"{type(self).__name__}({fields})"
+
+
+class ExpData(_Record):
     """One revision's data (DVC's ``SerializableExp``)."""
 
-    rev: str
-    timestamp: datetime | None = None
-    params: dict[str, dict[str, Any]] = field(default_factory=dict)
-    metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
-    deps: dict[str, dict[str, Any]] = field(default_factory=dict)
-    outs: dict[str, dict[str, Any]] = field(default_factory=dict)
-    meta: dict[str, Any] = field(default_factory=dict)
+    __slots__ = ("deps", "meta", "metrics", "outs", "params", "rev", "timestamp")
+
+    def __init__(
+        self,
+        rev: str,
+        timestamp: datetime | None = None,
+        params: dict[str, dict[str, Any]] | None = None,
+        metrics: dict[str, dict[str, Any]] | None = None,
+        deps: dict[str, dict[str, Any]] | None = None,
+        outs: dict[str, dict[str, Any]] | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> None:
+        self.rev = rev
+        self.timestamp = timestamp
+        self.params = {} if params is None else params
+        self.metrics = {} if metrics is None else metrics
+        self.deps = {} if deps is None else deps
+        self.outs = {} if outs is None else outs
+        self.meta = {} if meta is None else meta
 
     def to_dict(self) -> dict[str, Any]:
         """As DVC's JSON: the timestamp in ISO format."""
@@ -65,19 +92,28 @@ class ExpData:
         )
 
 
-@dataclass
-class ExpRange:
+class ExpRange(_Record):
     """One experiment: its commits, tip first (DVC's ``ExpRange``).
 
     ``state`` (``Success``, ``Queued``, ``Running``, ``Failed``) and ``executor_name``
     are what the table shows; ``executor`` is DVC's executor record for the JSON.
     """
 
-    revs: list[ExpState]
-    name: str | None = None
-    state: str = SUCCESS
-    executor_name: str | None = None
-    executor: dict[str, Any] | None = None
+    __slots__ = ("executor", "executor_name", "name", "revs", "state")
+
+    def __init__(
+        self,
+        revs: list[ExpState],
+        name: str | None = None,
+        state: str = SUCCESS,
+        executor_name: str | None = None,
+        executor: dict[str, Any] | None = None,
+    ) -> None:
+        self.revs = revs
+        self.name = name
+        self.state = state
+        self.executor_name = executor_name
+        self.executor = executor
 
     def to_dict(self) -> dict[str, Any]:
         """As DVC's JSON."""
@@ -88,15 +124,24 @@ class ExpRange:
         }
 
 
-@dataclass
-class ExpState:
+class ExpState(_Record):
     """The workspace, a baseline commit, or an experiment commit (DVC's ``ExpState``)."""
 
-    rev: str
-    name: str | None = None
-    data: ExpData | None = None
-    error: dict[str, str] | None = None
-    experiments: list[ExpRange] | None = None
+    __slots__ = ("data", "error", "experiments", "name", "rev")
+
+    def __init__(
+        self,
+        rev: str,
+        name: str | None = None,
+        data: ExpData | None = None,
+        error: dict[str, str] | None = None,
+        experiments: list[ExpRange] | None = None,
+    ) -> None:
+        self.rev = rev
+        self.name = name
+        self.data = data
+        self.error = error
+        self.experiments = experiments
 
     def to_dict(self) -> dict[str, Any]:
         """As DVC's JSON."""
@@ -109,8 +154,7 @@ class ExpState:
         }
 
 
-@dataclass(frozen=True)
-class ExternalExperiment:
+class ExternalExperiment(NamedTuple):
     """An experiment known to another module (the queue) rather than a ref.
 
     ``commit``, when given, is read like an experiment commit (a queued entry's

@@ -5,7 +5,6 @@ A mixin of :class:`~jupyter_exp.git.Git`; every method goes through ``self.run``
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tempfile
@@ -19,6 +18,8 @@ ZERO_SHA = "0" * 40
 
 def _blob_sha(data: bytes) -> str:
     """The sha Git gives a blob with ``data``."""
+    import hashlib  # here: loading OpenSSL costs every git command ~3 ms at start-up
+
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
