@@ -52,7 +52,7 @@ def outputs_text(nb: nbformat.NotebookNode) -> list[str]:
 
 
 def test_every_notebook_is_covered_by_a_test() -> None:
-    tested = {"checkpoints.ipynb", "magics-demo.ipynb", "notebook-stages.ipynb"}
+    tested = {"checkpoints.ipynb", "magics-demo.ipynb", "notebook-stages.ipynb", "widgets.ipynb"}
     assert {path.name for path in NOTEBOOKS.glob("*.ipynb")} == tested
 
 
@@ -89,3 +89,30 @@ def test_checkpoints_demo(tmp_path: Path) -> None:
     assert "notebook-training" in table
     # Three cell runs, then two make_checkpoint() calls inside one cell.
     assert texts[-1].strip() == "5 checkpoints of notebook-training"
+
+
+def test_widgets_demo(tmp_path: Path) -> None:
+    nb = execute("widgets.ipynb", tmp_path)
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    texts = outputs_text(nb)
+
+    def mimes(index: int) -> set[str]:
+        return {key for output in code[index].outputs for key in output.get("data", {})}
+
+    widget_view = "application/vnd.jupyter.widget-view+json"
+    sources = [cell.source for cell in code]
+    magic = next(i for i, source in enumerate(sources) if source == "%exp_show --widget")
+    from_python = next(i for i, source in enumerate(sources) if "ExperimentsTable(" in source)
+    # Both show the widget: a view of a model living in the kernel.
+    for index in (magic, from_python):
+        assert widget_view in mimes(index)
+        assert "ExperimentsTable(" in texts[index]
+    # Selected from code, in table order (best test accuracy first), then Diff and Plot.
+    selected = next(i for i, source in enumerate(sources) if "table.select(" in source)
+    assert texts[selected].strip() == "['fast', 'slow']"
+    assert "Diff slow → fast:" in texts[selected + 1]
+    assert "change(s)" in texts[selected + 1]
+    assert "Plotted parallel coordinates of train.lr, train.epochs" in texts[selected + 2]
+    # %exp_plots --parallel: Vega-Lite with an SVG copy for saved notebooks.
+    assert {"application/vnd.vegalite.v5+json", "image/svg+xml"} <= mimes(len(code) - 1)
+    assert "parallel coordinates" in texts[-1]
