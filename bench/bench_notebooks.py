@@ -125,7 +125,7 @@ def timed_run_all(root: Path, experiments: int, jobs: int) -> tuple[float, float
 ENGINE_IMPORT = """
 import sys, time
 if sys.argv[1] == "masked":
-    from jupyter_exp.experiments.queue.workers import skip_unused_imports
+    from jupyter_exp.lean_imports import skip_unused_imports
     skip_unused_imports()
 start = time.perf_counter()
 import papermill.execute, papermill.engines, papermill.iorw, nbclient, jupyter_client.manager

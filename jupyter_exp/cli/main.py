@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from types import FrameType
 
 from .._version import __version__
+from ..lean_imports import skip_unused_imports
 from .commands import module_for, register_all
 from .errors import report_error
 from .render import UI
@@ -94,6 +95,8 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``jupyter exp ARGV`` and return the exit status (see :mod:`.errors`)."""
     words = sys.argv[1:] if argv is None else list(argv)
+    if argv is None:  # our own process (not main() called from someone's Python)
+        skip_unused_imports()
     parser = build_parser(_command_module(words))
     try:
         args = parser.parse_args(words)

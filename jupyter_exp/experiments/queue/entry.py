@@ -28,6 +28,7 @@ from ...core.repo import Repo
 from ...errors import JupyterExpError
 from ...events import EventSink, ignore_events
 from ...git import Git
+from ...lean_imports import skip_unused_imports
 from ..checkpoints import CheckpointPlan
 from ..environment import experiment_env
 from ..executors.base import ExpJob
@@ -293,6 +294,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     Exit status 0 when the entry was run or needed no run, 143 when terminated.
     """
     args = list(sys.argv[1:] if argv is None else argv)
+    skip_unused_imports()
     if len(args) not in (2, 3):
         # Internal entry point: a wrong call is a bug, reported on stderr.
         raise SystemExit(

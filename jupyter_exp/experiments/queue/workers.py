@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ...core.fsutil import atomic_write_text
+from ...lean_imports import skip_unused_imports
 from .entry import KilledError, reap, try_run_entry
 from .procs import is_alive, start_time
 from .store import FAILED, QUEUED, RUNNING, QueueEntry, QueueStore, now, this_host
@@ -200,24 +201,6 @@ def forget_worker(store: QueueStore, worker_id: str) -> None:
     with contextlib.suppress(OSError):
         if log.stat().st_size == 0:  # a worker's own log only matters if it crashed
             log.unlink()
-
-
-# Imported by libraries the worker loads, never used by them here: masked in worker
-# processes (which run only the engine; stages and kernels are other processes).
-# rfc3987_syntax: jsonschema's format checker imports it, when installed (jupyter-events
-# pulls it in through jsonschema[format-nongpl]), for "iri" formats no notebook schema
-# uses; importing it compiles ~40 Lark grammars, 1.2 s of CPU per process (2.5 s under
-# load), paid before a worker's first notebook stage could start.
-_UNUSED_MODULES = ("rfc3987_syntax",)
-
-
-def skip_unused_imports() -> None:
-    """Make :data:`_UNUSED_MODULES` unimportable in this process (for worker processes).
-
-    Code importing them optionally (``with suppress(ImportError)``) then goes without.
-    """
-    for name in _UNUSED_MODULES:
-        sys.modules.setdefault(name, None)  # type: ignore[arg-type]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
