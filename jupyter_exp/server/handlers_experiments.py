@@ -72,7 +72,9 @@ def _overrides(items: list[str]) -> list[str]:
 
 
 class ExperimentsHandler(ExpHandler):
-    """GET experiments: the ``exp show`` table as JSON (``Project.exp_show_data``)."""
+    """GET experiments: the ``exp show`` table as JSON (``Project.exp_show_data``), and
+    ``project``: the repository's root relative to the server's root dir (``""`` when it
+    is the root), so a client that sent a file's path knows which project answered."""
 
     @web.authenticated
     @authorized
@@ -80,9 +82,20 @@ class ExperimentsHandler(ExpHandler):
         """Query: path, rev (repeatable), num, all_branches, all_tags, all_commits,
         hide_workspace, hide_queued, hide_failed, sha_only, only_changed, sort_by,
         sort_order, notebooks (each row's executed notebooks)."""
-        self.reply(await self.blocking(self._show_args()))
+        kwargs, path = self._show_kwargs(), self.q_str("path")
+
+        def show() -> dict[str, Any]:
+            project = self.project(path)
+            root = self.api_path(project)
+            return project.exp_show_data(**kwargs) | {"project": "" if root == "." else root}
+
+        self.reply(await self.blocking(show))
 
     def _show_args(self) -> Any:
+        kwargs, path = self._show_kwargs(), self.q_str("path")
+        return lambda: self.project(path).exp_show_data(**kwargs)
+
+    def _show_kwargs(self) -> dict[str, Any]:
         sort_order = self.q_str("sort_order", "asc")
         if sort_order not in _SORT_ORDERS:
             raise InvalidArgumentError("sort_order must be asc or desc", argument="sort_order")
@@ -105,8 +118,7 @@ class ExperimentsHandler(ExpHandler):
             "notebooks",
         ):
             kwargs[flag] = self.q_bool(flag)
-        path = self.q_str("path")
-        return lambda: self.project(path).exp_show_data(**kwargs)
+        return kwargs
 
 
 class PlotsHandler(ExperimentsHandler):
