@@ -8,8 +8,8 @@ so we avoid a dependency for a handful of keys.
 from __future__ import annotations
 
 import configparser
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from ..errors import InvalidArgumentError
 
@@ -18,11 +18,11 @@ LINK_TYPES = ("reflink", "hardlink", "symlink", "copy")
 DEFAULT_LINK_TYPES = ("reflink", "copy")
 
 
-@dataclass(frozen=True)
-class Config:
-    """The subset of DVC's config the engine uses."""
+class Config(NamedTuple):
+    """The subset of DVC's config the engine uses (a NamedTuple: no dataclasses import,
+    ~5 ms, on the paths that only need the cache folder)."""
 
-    sections: dict[str, dict[str, str]] = field(default_factory=dict)
+    sections: dict[str, dict[str, str]]
 
     def get(self, section: str, key: str, default: str | None = None) -> str | None:
         """A raw value, or ``default``."""

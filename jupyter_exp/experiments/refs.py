@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..errors import InvalidExperimentNameError
 
@@ -27,12 +27,19 @@ _SHA = re.compile(r"^[0-9a-f]{40}$")
 _BAD_CHARS = re.compile(r"[\x00-\x20\x7f~^:?*\[\\/]")
 
 
-@dataclass(frozen=True, order=True)
-class ExpRef:
-    """An experiment ref: the baseline commit it branches from and its name."""
+class ExpRef(NamedTuple):
+    """An experiment ref: the baseline commit it branches from and its name.
+
+    A NamedTuple, not a dataclass, so ``exp show`` starts without importing
+    :mod:`dataclasses`; :meth:`to_dict` keeps the server's JSON of it a mapping.
+    """
 
     baseline: str
     name: str
+
+    def to_dict(self) -> dict[str, str]:
+        """``{"baseline", "name"}``."""
+        return {"baseline": self.baseline, "name": self.name}
 
     def __str__(self) -> str:
         return f"{EXPS_NAMESPACE}/{self.baseline[:2]}/{self.baseline[2:]}/{self.name}"

@@ -15,16 +15,15 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from ..errors import GitError, NotInRepositoryError, RevisionNotFoundError
 from .remotes import RemoteOps
 from .workspace import WorkspaceOps
 
 
-@dataclass(frozen=True)
-class RefInfo:
+class RefInfo(NamedTuple):
     """A ref with the commit it points to and that commit's basic facts."""
 
     ref: str
@@ -34,8 +33,7 @@ class RefInfo:
     subject: str
 
 
-@dataclass(frozen=True)
-class TreeEntry:
+class TreeEntry(NamedTuple):
     """One path in a commit's tree."""
 
     path: str
@@ -361,8 +359,7 @@ def _parse_batch(keys: list, out: bytes) -> Iterator[tuple[object, bytes]]:
         pos += size + 1
 
 
-@dataclass(frozen=True)
-class GitObject:
+class GitObject(NamedTuple):
     """An object read by :class:`ObjectReader`: its sha, type and raw content."""
 
     sha: str
