@@ -9,7 +9,6 @@ a metric, select two rows, Diff), ``%exp_plots acc`` (a Vega-Lite chart) and ``%
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -22,24 +21,11 @@ from typing import Any
 import nbformat
 import pytest
 from exp_project import FILES
-from test_widget import EXPERIMENTS, TABLE, column_texts
 
 from jupyter_exp import Project
 
-
-def _load_browser_conftest() -> Any:
-    """tests/browser/conftest.py as a module, by path: ``import conftest`` names whichever
-    conftest pytest imported last."""
-    path = Path(__file__).with_name("conftest.py")
-    spec = importlib.util.spec_from_file_location("jupyter_exp_browser_conftest", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_browser = _load_browser_conftest()
-LabServer = _browser.LabServer
+from .conftest import LabServer, _free_port
+from .test_widget import EXPERIMENTS, TABLE, column_texts
 
 CELLS = ["%load_ext jupyter_exp", "%exp_show --widget", "%exp_plots acc", "%exp_show"]
 
@@ -69,7 +55,7 @@ def notebook7(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[Pa
             JUPYTERLAB_SETTINGS_DIR=str(state / "user-settings"),
             JUPYTERLAB_WORKSPACES_DIR=str(state / "workspaces"),
         )
-        port, token = _browser._free_port(), "jupyter-exp-browser-test"
+        port, token = _free_port(), "jupyter-exp-browser-test"
         log = state / "notebook.log"
         command = [
             sys.executable,
