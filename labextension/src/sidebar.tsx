@@ -1,10 +1,12 @@
 /**
  * The Experiments sidebar: a ReactWidget over SidebarModel.
  */
+import { PageConfig } from '@jupyterlab/coreutils';
 import { ReactWidget, UseSignal } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
 import React from 'react';
 import { badgeCounts, rowBadge } from './badges';
+import { projectTitle } from './header';
 import { SidebarModel } from './model';
 import { overridesFrom, paramFields, workspaceParams } from './params';
 import {
@@ -80,6 +82,7 @@ function SidebarView({ model, actions }: IViewProps): JSX.Element {
     <div className="jp-ExpSidebar-body" data-testid="exp-sidebar">
       <div className="jp-ExpSidebar-header">
         <h2 className="jp-ExpSidebar-title">Experiments</h2>
+        <ProjectName project={model.table?.project} />
         <span className="jp-ExpSidebar-path" data-testid="exp-path" title={model.path || '/'}>
           {model.path || '/'}
         </span>
@@ -102,6 +105,24 @@ function SidebarView({ model, actions }: IViewProps): JSX.Element {
         <div className="jp-ExpSidebar-empty">{model.loading ? 'Loading…' : 'No data yet.'}</div>
       )}
     </div>
+  );
+}
+
+/** The project the table is about (GET experiments' `project`): its name, full path on hover. */
+function ProjectName({ project }: { project: string | undefined }): JSX.Element | null {
+  if (project === undefined) {
+    return null; // not read yet, not in a repository, or a server without the field
+  }
+  const { name, tooltip } = projectTitle(project, PageConfig.getOption('serverRoot'));
+  return (
+    <span
+      className="jp-ExpSidebar-project"
+      data-testid="exp-project"
+      data-project={project}
+      title={tooltip}
+    >
+      {name}
+    </span>
   );
 }
 

@@ -44,6 +44,8 @@ export interface IRow {
 export interface IExpTable {
   columns: IColumn[];
   rows: IRow[];
+  /** The repository's root relative to the server root ("" for the root; older servers: absent). */
+  project?: string;
 }
 
 /** An entry of the experiment queue. */
