@@ -7,7 +7,6 @@ so we avoid a dependency for a handful of keys.
 
 from __future__ import annotations
 
-import configparser
 from pathlib import Path
 from typing import NamedTuple
 
@@ -64,6 +63,8 @@ def _section_name(name: str) -> str:
 
 def load_config(dvc_dir: Path) -> Config:
     """Merge ``config`` then ``config.local`` from ``dvc_dir`` (missing files are empty)."""
+    import configparser  # here: commands that never read the config skip its import
+
     sections: dict[str, dict[str, str]] = {}
     for name in ("config", "config.local"):
         path = dvc_dir / name
