@@ -219,3 +219,18 @@ def test_queued_entries_show_with_a_warm_cache_and_leave_when_removed(project: P
     assert run_cli(project, "queue", "remove", "later").returncode == 0
     shown = json.loads(run_cli(project, "show", "--json", check=True).stdout)
     assert [e["name"] for e in shown[1]["experiments"]] == ["exp-a"]
+
+
+# --- the same rows for exp diff ---------------------------------------------------------------
+
+
+def test_diff_takes_params_and_metrics_from_the_cached_rows(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    states(project)  # HEAD's and exp-a's rows cached
+    with monkeypatch.context() as patch:
+        forbid_reading(patch, workspace=False, commits=True)
+        diff = Project(project).exp_diff("HEAD", "exp-a")
+    lr = diff.params["params.yaml"]["train.lr"]
+    assert (lr["old"], lr["new"]) == (0.1, 0.2)
+    assert diff.metrics["metrics.json"]["acc"]["new"] == 0.7
