@@ -234,3 +234,18 @@ def test_diff_takes_params_and_metrics_from_the_cached_rows(
     lr = diff.params["params.yaml"]["train.lr"]
     assert (lr["old"], lr["new"]) == (0.1, 0.2)
     assert diff.metrics["metrics.json"]["acc"]["new"] == 0.7
+
+
+def test_an_edit_through_a_symlinked_params_file_is_seen(project: Path, tmp_path: Path) -> None:
+    shared = tmp_path / "shared-other.json"
+    shared.write_text('{"lr": 1, "opt": {"kind": "adam"}}\n')
+    (project / "other.json").unlink()
+    (project / "other.json").symlink_to(shared)
+    age(project)
+    old = time.time() - 60
+    os.utime(shared, (old, old))
+    assert workspace_row(project)["data"]["params"]["other.json"]["data"]["lr"] == 1
+    assert Path(project, showcache.WORKSPACE_FILE).is_file()
+    shared.write_text('{"lr": 22, "opt": {"kind": "adam"}}\n')
+    os.utime(shared, (old + 5, old + 5))
+    assert workspace_row(project)["data"]["params"]["other.json"]["data"]["lr"] == 22

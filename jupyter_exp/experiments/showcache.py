@@ -125,11 +125,12 @@ def workspace_key(*, param_deps: bool) -> str:
 def signature(path: str) -> Signature:
     """``[mtime_ns, size, inode, file type bits]`` of ``path``, None when missing.
 
-    The same signature as :func:`jupyter_exp.core.uptodate.signature`, without
-    importing the engine's event records.
+    As :func:`jupyter_exp.core.uptodate.signature` (without importing the engine's event
+    records), but through symlinks: a params file linked from elsewhere is read through
+    its link, so an edit of its target must be seen.
     """
     try:
-        st = os.lstat(path)
+        st = os.stat(path)
     except OSError:
         return None
     return [st.st_mtime_ns, st.st_size, st.st_ino, st.st_mode & 0o170000]
