@@ -58,9 +58,13 @@ def _chromium() -> str:
     return candidate
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """A headless Chromium shared by the session's tests."""
+    """A headless Chromium shared by a module's tests.
+
+    Not the whole session: Playwright's sync API keeps an asyncio loop running in the
+    main thread while it is open, and the server tests (pytest-jupyter) need their own.
+    """
     executable = _chromium()
     try:
         from playwright.sync_api import sync_playwright
