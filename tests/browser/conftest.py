@@ -17,7 +17,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -172,53 +172,73 @@ class LabServer:
                 self.process.wait()
 
 
+def start_jupyter(
+    state: Path, root: Path, app: str, app_class: str, extra: Sequence[str] = ()
+) -> LabServer:
+    """Start ``python -m <app>`` (``jupyterlab`` or ``notebook``) serving ``root``.
+
+    Configuration, runtime, settings and workspaces live in ``state``; the environment's
+    installed extensions (ours, ipywidgets, anywidget) stay visible. ``app_class`` is
+    the traitlets class taking the app's options (``LabApp``, ``JupyterNotebookApp``).
+    """
+    settings = state / "app-settings"
+    settings.mkdir()
+    (settings / "overrides.json").write_text(
+        json.dumps({"@jupyterlab/apputils-extension:notification": {"fetchNews": "false"}})
+    )
+    env = dict(os.environ)
+    env.update(
+        JUPYTER_CONFIG_DIR=str(state / "config"),
+        JUPYTER_RUNTIME_DIR=str(state / "runtime"),
+        JUPYTERLAB_SETTINGS_DIR=str(state / "user-settings"),
+        JUPYTERLAB_WORKSPACES_DIR=str(state / "workspaces"),
+    )
+    port, token = _free_port(), "jupyter-exp-browser-test"
+    log = state / f"{app}.log"
+    command = [
+        sys.executable,
+        "-m",
+        app,
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        "--allow-root",
+        f"--ServerApp.root_dir={root}",
+        f"--IdentityProvider.token={token}",
+        f"--{app_class}.expose_app_in_browser=True",
+        f"--{app_class}.app_settings_dir={settings}",
+        *extra,
+    ]
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            command, cwd=root, env=env, stdout=sink, stderr=subprocess.STDOUT
+        )
+    server = LabServer(root, port, token, log, process)
+    try:
+        server.wait_ready()
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
 @pytest.fixture
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[Path], LabServer]]:
-    """``lab(root)`` starts JupyterLab on ``root`` and stops it after the test.
-
-    Configuration, runtime, settings and workspaces live in a temporary folder; the
-    environment's installed extensions (ours, ipywidgets, anywidget) stay visible.
-    """
+    """``lab(root)`` starts JupyterLab on ``root`` and stops it after the test."""
     servers: list[LabServer] = []
 
     def start(root: Path) -> LabServer:
-        state = tmp_path_factory.mktemp("lab")
-        settings = state / "app-settings"
-        settings.mkdir()
-        (settings / "overrides.json").write_text(
-            json.dumps({"@jupyterlab/apputils-extension:notification": {"fetchNews": "false"}})
-        )
-        env = dict(os.environ)
-        env.update(
-            JUPYTER_CONFIG_DIR=str(state / "config"),
-            JUPYTER_RUNTIME_DIR=str(state / "runtime"),
-            JUPYTERLAB_SETTINGS_DIR=str(state / "user-settings"),
-            JUPYTERLAB_WORKSPACES_DIR=str(state / "workspaces"),
-        )
-        port, token = _free_port(), "jupyter-exp-browser-test"
-        log = state / "lab.log"
-        command = [
-            sys.executable,
-            "-m",
+        server = start_jupyter(
+            tmp_path_factory.mktemp("lab"),
+            root,
             "jupyterlab",
-            "--no-browser",
-            "--ip=127.0.0.1",
-            f"--port={port}",
-            "--allow-root",
-            f"--ServerApp.root_dir={root}",
-            f"--IdentityProvider.token={token}",
-            "--LabApp.news_url=None",
-            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-            "--LabApp.expose_app_in_browser=True",
-            f"--LabApp.app_settings_dir={settings}",
-        ]
-        with log.open("wb") as sink:
-            process = subprocess.Popen(
-                command, cwd=root, env=env, stdout=sink, stderr=subprocess.STDOUT
-            )
-        server = LabServer(root, port, token, log, process)
+            "LabApp",
+            [
+                "--LabApp.news_url=None",
+                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            ],
+        )
         servers.append(server)
-        server.wait_ready()
         return server
 
     yield start

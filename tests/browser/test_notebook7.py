@@ -9,11 +9,7 @@ a metric, select two rows, Diff), ``%exp_plots acc`` (a Vega-Lite chart) and ``%
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +20,7 @@ from exp_project import FILES
 
 from jupyter_exp import Project
 
-from .conftest import LabServer, _free_port
+from .conftest import LabServer, start_jupyter
 from .test_widget import EXPERIMENTS, TABLE, column_texts
 
 CELLS = ["%load_ext jupyter_exp", "%exp_show --widget", "%exp_plots acc", "%exp_show"]
@@ -34,49 +30,15 @@ CELLS = ["%load_ext jupyter_exp", "%exp_show --widget", "%exp_plots acc", "%exp_
 def notebook7(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[Path], LabServer]]:
     """``notebook7(root)`` starts Notebook 7 on ``root`` and stops it after the test.
 
-    The isolation of ``lab`` (tests/browser/conftest.py): configuration, runtime, settings
-    and workspaces in a temporary folder, the environment's installed extensions visible.
-    Notebook 7 has no news or update check to turn off; it takes the app options under
-    ``JupyterNotebookApp``.
+    Isolated as ``lab`` is; Notebook 7 has no news or update check to turn off and takes
+    the app options under ``JupyterNotebookApp``.
     """
     servers: list[LabServer] = []
 
     def start(root: Path) -> LabServer:
         state = tmp_path_factory.mktemp("notebook7")
-        settings = state / "app-settings"
-        settings.mkdir()
-        (settings / "overrides.json").write_text(
-            json.dumps({"@jupyterlab/apputils-extension:notification": {"fetchNews": "false"}})
-        )
-        env = dict(os.environ)
-        env.update(
-            JUPYTER_CONFIG_DIR=str(state / "config"),
-            JUPYTER_RUNTIME_DIR=str(state / "runtime"),
-            JUPYTERLAB_SETTINGS_DIR=str(state / "user-settings"),
-            JUPYTERLAB_WORKSPACES_DIR=str(state / "workspaces"),
-        )
-        port, token = _free_port(), "jupyter-exp-browser-test"
-        log = state / "notebook.log"
-        command = [
-            sys.executable,
-            "-m",
-            "notebook",
-            "--no-browser",
-            "--ip=127.0.0.1",
-            f"--port={port}",
-            "--allow-root",
-            f"--ServerApp.root_dir={root}",
-            f"--IdentityProvider.token={token}",
-            "--JupyterNotebookApp.expose_app_in_browser=True",
-            f"--JupyterNotebookApp.app_settings_dir={settings}",
-        ]
-        with log.open("wb") as sink:
-            process = subprocess.Popen(
-                command, cwd=root, env=env, stdout=sink, stderr=subprocess.STDOUT
-            )
-        server = LabServer(root, port, token, log, process)
+        server = start_jupyter(state, root, "notebook", "JupyterNotebookApp")
         servers.append(server)
-        server.wait_ready()
         return server
 
     yield start
