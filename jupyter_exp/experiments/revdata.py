@@ -38,11 +38,6 @@ from ..core.pipeline.loader import _construct as construct_fast
 from ..core.pipeline.model import DEFAULT_PARAMS_FILE, Dependency, Output, Stage
 from ..core.yamlio import Yaml12Loader, load_yaml
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
-
 
 @dataclass(frozen=True)
 class Blob:
@@ -172,7 +167,7 @@ def parse_data(path: str, blob: Blob) -> Any:
         if suffix == ".json":
             value = json.loads(text)
         elif suffix == ".toml":
-            value = tomllib.loads(text)
+            value = _toml_loads(text)
         elif suffix == ".py":
             value = parse_py(text, path)
         else:
@@ -185,6 +180,15 @@ def parse_data(path: str, blob: Blob) -> Any:
             _PARSED.clear()
         _PARSED[key] = value
     return value
+
+
+def _toml_loads(text: str) -> Any:
+    # Imported here: few projects have TOML params, and tomllib costs ~2 ms to import.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+    return tomllib.loads(text)
 
 
 def fast_yaml(text: str, path: str) -> Any:
