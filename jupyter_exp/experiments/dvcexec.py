@@ -33,7 +33,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 from collections.abc import Iterator
 from typing import Any
 
@@ -139,6 +138,8 @@ def _recorded(
         yield
     finally:
         if written and _read(proc_path).get("pid") == os.getpid():
+            import shutil  # here: exp show reads this module on every run
+
             shutil.rmtree(folder, ignore_errors=True)
             _remove_empty_parents(folder, os.path.join(os.fspath(tmp_dir), "exps"))
 

@@ -6,8 +6,6 @@ A mixin of :class:`~jupyter_exp.git.Git`; every method goes through ``self.run``
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -50,6 +48,9 @@ class WorkspaceOps:
 
         Lets us build commits of the workspace without touching the user's index.
         """
+        import shutil  # here and below: read-only commands never import them (~3 ms)
+        import tempfile
+
         folder = Path(tempfile.mkdtemp(prefix="jupyter-exp-index-", dir=self.git_dir))
         index = folder / "index"
         real = self.git_dir / "index"
@@ -231,6 +232,8 @@ class WorkspaceOps:
         """Remove the worktree at ``path`` with everything in it, and Git's record of it."""
         self.run("worktree", "remove", "--force", "--force", os.fspath(path), check=False)
         if os.path.lexists(path):
+            import shutil
+
             shutil.rmtree(path, ignore_errors=True)
         self.run("worktree", "prune", check=False)
 
@@ -296,6 +299,8 @@ class WorkspaceOps:
             index.parent.mkdir(parents=True, exist_ok=True)
             index.unlink(missing_ok=True)
             if real.exists():
+                import shutil
+
                 shutil.copy2(real, index)  # its mtime too: see temporary_index
             self.run("add", "-u", "--", ".", env=env)
         existing = [p for p in add_paths if os.path.lexists(self.root / p)]
