@@ -249,3 +249,22 @@ def test_an_edit_through_a_symlinked_params_file_is_seen(project: Path, tmp_path
     shared.write_text('{"lr": 22, "opt": {"kind": "adam"}}\n')
     os.utime(shared, (old + 5, old + 5))
     assert workspace_row(project)["data"]["params"]["other.json"]["data"]["lr"] == 22
+
+
+def test_force_reads_every_row_again(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    age(project)
+    first = states_to_json(states(project))
+    calls = []
+    read_rows, read_ws = collect_read.read_commit_rows, collect_read.read_workspace
+    monkeypatch.setattr(
+        collect_read, "read_commit_rows", lambda *a, **k: calls.append("c") or read_rows(*a, **k)
+    )
+    monkeypatch.setattr(
+        collect_read, "read_workspace", lambda *a, **k: calls.append("w") or read_ws(*a, **k)
+    )
+    assert states_to_json(states(project, force=True)) == first
+    assert sorted(set(calls)) == ["c", "w"]
+    calls.clear()
+    assert states_to_json(states(project)) == first and calls == []
+    shown = run_cli(project, "show", "--json", "--force", check=True).stdout
+    assert json.loads(shown) == json.loads(json.dumps(first))

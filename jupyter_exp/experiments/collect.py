@@ -64,6 +64,7 @@ class CollectOptions(NamedTuple):
     hide_workspace: bool = False
     sha_only: bool = False
     param_deps: bool = False
+    force: bool = False  # read every row again (the caches are written, not read)
 
 
 EntrySource = Callable[[Repo, Git, Sequence[str]], Iterable[ExternalExperiment]]
@@ -189,7 +190,7 @@ def collect_states(
 
     wanted = [*baselines, *(sha for exps in tips.values() for _, sha in exps)]
     wanted.extend(e.commit for e in external if e.commit)
-    rows = CommitRows(repo, git)
+    rows = CommitRows(repo, git, use_cache=not options.force)
     try:
         rows.load_parents(wanted)
         chains = _chains(rows, tips)
@@ -205,7 +206,9 @@ def collect_states(
     folders: dict[str, ExpState] = {}
     main = os.fspath(repo.root)
     if not options.hide_workspace:
-        folders[main] = collect_workspace(repo, param_deps=options.param_deps)
+        folders[main] = collect_workspace(
+            repo, param_deps=options.param_deps, use_stamp=not options.force
+        )
     for folder in dict.fromkeys(e.root for e in external if e.root):
         if folder not in folders:
             other = repo if folder == main else Repo(folder)
@@ -250,10 +253,11 @@ class CommitRows:
     first miss; rows read complete are written back to the cache by :meth:`close`.
     """
 
-    def __init__(self, repo: Repo, git: Git) -> None:
+    def __init__(self, repo: Repo, git: Git, *, use_cache: bool = True) -> None:
         self.repo = repo
         self.git = git
         self.cached = showcache.load(repo.root)
+        self.use_cache = use_cache  # False: rows are read again (and still stored)
         self.parents: dict[str, tuple[str, ...]] = {}
         self._infos: dict[str, CommitInfo] = {}
         self._new: dict[str, dict[str, Any]] = {}
@@ -267,6 +271,8 @@ class CommitRows:
         return self._reader
 
     def _cached(self, sha: str, param_deps: bool) -> dict[str, Any] | None:
+        if not self.use_cache:
+            return None
         return self.cached.get(showcache.row_key(sha, param_deps=param_deps))
 
     def _read_infos(self, shas: Iterable[str]) -> None:
@@ -479,14 +485,14 @@ def _external_range(
 # --- the workspace -----------------------------------------------------------------------
 
 
-def collect_workspace(repo: Repo, *, param_deps: bool = False) -> ExpState:
+def collect_workspace(repo: Repo, *, param_deps: bool = False, use_stamp: bool = True) -> ExpState:
     """The ``workspace`` row: files as they are on disk, hashes from ``dvc.lock``.
 
     Answered from the workspace stamp of :mod:`.showcache` when no file it was read
-    from moved; else read (:mod:`.collect_read`) and stamped again.
+    from moved (and ``use_stamp``); else read (:mod:`.collect_read`) and stamped again.
     """
     key = showcache.workspace_key(param_deps=param_deps)
-    cached = showcache.load_workspace(repo.root, key)
+    cached = showcache.load_workspace(repo.root, key) if use_stamp else None
     if cached is not None:
         data = cached.get("data")
         return ExpState(

@@ -69,8 +69,8 @@ class ExperimentComparison:
         Columns are named and ordered as ``dvc.api.exp_show`` names them (``Experiment,
         rev, typ, Created, parent, State, Executor``, metrics, params, dependency
         hashes), with typed values (see :mod:`jupyter_exp.experiments.dataframe`).
-        ``revs``/``num``/``param_deps`` are ``dvc.api.exp_show``'s; ``force`` is accepted
-        for it and changes nothing (we keep no cache that could be stale). The other
+        ``revs``/``num``/``param_deps``/``force`` are ``dvc.api.exp_show``'s (``force``:
+        read every row again instead of answering from the cache of rows). The other
         arguments are ``jupyter exp show``'s flags. ``notebooks`` adds a column per
         executed notebook (``notebook:<stage>``) holding its path where the row's
         ``dvc.lock`` records one (see :meth:`exp_notebook` to open it). Raises
@@ -169,8 +169,12 @@ class ExperimentComparison:
         hide_queued: bool = False,
         hide_failed: bool = False,
         sha_only: bool = False,
+        force: bool = False,
     ) -> list[dict[str, Any]]:
-        """What ``dvc exp show --json`` prints: DVC's ``ExpState`` records as data."""
+        """What ``dvc exp show --json`` prints: DVC's ``ExpState`` records as data.
+
+        ``force`` reads every row again instead of answering from the cache of rows.
+        """
         from ..experiments.collect import collect_states, states_to_json
 
         options = _collect_options(locals())
@@ -312,4 +316,5 @@ def _collect_options(args: dict[str, Any]) -> CollectOptions:
         hide_workspace=args["hide_workspace"],
         sha_only=args["sha_only"],
         param_deps=args["param_deps"],
+        force=args.get("force", False),
     )

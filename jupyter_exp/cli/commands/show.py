@@ -130,7 +130,10 @@ def register(subparsers: Subparsers, parents: Sequence[argparse.ArgumentParser])
         help="Round floats to N significant digits (5 in tables; none in CSV).",
     )
     parser.add_argument(
-        "-f", "--force", action="store_true", help="Accepted for DVC (nothing is cached)."
+        "-f",
+        "--force",
+        action="store_true",
+        help="Read every row again instead of answering from the cache of rows.",
     )
 
 
@@ -152,6 +155,7 @@ def _revision_args(args: argparse.Namespace) -> dict[str, Any]:
         "hide_queued": args.hide_queued,
         "hide_failed": args.hide_failed,
         "sha_only": args.sha,
+        "force": args.force,
     }
 
 
