@@ -201,7 +201,6 @@ def collect_states(
     finally:
         rows.close()
 
-    result: list[ExpState] = []
     # Workspace rows by project folder: ours, and those of running experiments.
     folders: dict[str, ExpState] = {}
     main = os.fspath(repo.root)
@@ -213,8 +212,7 @@ def collect_states(
         if folder not in folders:
             other = repo if folder == main else Repo(folder)
             folders[folder] = collect_workspace(other, param_deps=options.param_deps)
-    if not options.hide_workspace:
-        result.append(folders[main])
+    result: list[ExpState] = [] if options.hide_workspace else [folders[main]]
     for baseline in baselines:
         data, error = datas.get(baseline, (None, None))
         ranges = [
