@@ -8,6 +8,7 @@ queue) rather than the widget alone.
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 import time
@@ -349,3 +350,71 @@ def test_notebook_cells_without_widgets_say_one_line(capsys: pytest.CaptureFixtu
     for cell in range(3):
         sink(NotebookCellProgress(stage="train", notebook="t.ipynb", cell=cell, total=2))
     assert capsys.readouterr().out == "Executing t.ipynb (2 code cells)\n"
+
+
+def test_live_refresh_keeps_watching_while_asked_then_ends() -> None:
+    watching = threading.Event()
+    watching.set()
+    polls: list[float] = []
+
+    def poll() -> bool:
+        polls.append(time.monotonic())
+        return False  # never any work: only keep_watching keeps it going
+
+    live = LiveRefresh(poll, 0.01, keep_watching=watching.is_set, idle_interval=0.05)
+    assert live.start()
+    deadline = time.monotonic() + 10
+    while len(polls) < 4 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert live.running and len(polls) >= 4
+    # Idle polls come at the idle pace, not the busy one.
+    gaps = [b - a for a, b in itertools.pairwise(polls)]
+    assert min(gaps) >= 0.04
+    watching.clear()
+    live._thread.join(10)
+    assert not live.running
+
+
+def test_start_wakes_an_idle_thread_at_once() -> None:
+    polled = threading.Event()
+    calls = 0
+
+    def poll() -> bool:
+        nonlocal calls
+        calls += 1
+        if calls > 1:
+            polled.set()
+        return False
+
+    live = LiveRefresh(poll, 0.01, keep_watching=lambda: True, idle_interval=60)
+    live.start()
+    deadline = time.monotonic() + 10
+    while calls < 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert live.start() is False  # already running: woken instead
+    assert polled.wait(5), "the idle thread was not woken"
+    live.stop(timeout=5)
+    assert not live.running
+
+
+@pytest.mark.slow
+def test_a_shown_table_follows_a_queue_started_elsewhere(
+    widget: ExperimentsTable, project: Project
+) -> None:
+    widget.live.idle_interval = 0.2
+    widget._view_count = 1  # what a front end reports when it displays the table
+    assert widget.live.running
+    project.exp_run(params=["train.lr=0.15"], name="from-elsewhere", queue=True)
+    project.queue_start(jobs=1)  # not through the widget
+    deadline = time.monotonic() + 120
+    state = None
+    while time.monotonic() < deadline:
+        frame = widget.table.df.set_index("Experiment")
+        state = frame["State"].get("from-elsewhere")
+        if state == "Success":
+            break
+        time.sleep(0.1)
+    assert state == "Success"
+    widget._view_count = 0  # the cell was re-run: its view is gone
+    widget.live._thread.join(30)
+    assert not widget.live.running

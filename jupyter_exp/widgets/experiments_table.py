@@ -107,7 +107,12 @@ class ExperimentsTable(ipywidgets.VBox):
         self.output = ipywidgets.Output()
         self.status.add_class("jupyter-exp-status")
         self.output.add_class("jupyter-exp-output")
-        self.live = LiveRefresh(self._poll, refresh_interval, on_error=self._live_failed)
+        self.live = LiveRefresh(
+            self._poll,
+            refresh_interval,
+            on_error=self._live_failed,
+            keep_watching=self._on_screen,
+        )
 
         toolbar = ipywidgets.HBox(
             [
@@ -127,6 +132,11 @@ class ExperimentsTable(ipywidgets.VBox):
         )
         super().__init__([toolbar, self.prompt_area, self.status, self.table, self.output])
         self.add_class("jupyter-exp-experiments")
+        # Front ends report how many views show the widget: while one does, the table
+        # keeps watching (slowly) for runs started elsewhere; a re-run cell removes the
+        # view and the watching stops with it.
+        self._view_count = 0
+        self.observe(self._views_changed, names="_view_count")
         self.refresh()
         self._selection_changed()
 
@@ -187,6 +197,13 @@ class ExperimentsTable(ipywidgets.VBox):
     def _follow_queue(self) -> None:
         """Poll in the background while an entry runs, or waits for a live worker."""
         if self._queue_busy():
+            self.live.start()
+
+    def _on_screen(self) -> bool:
+        return bool(self._view_count)
+
+    def _views_changed(self, change: Any) -> None:
+        if change["new"]:
             self.live.start()
 
     def _queue_busy(self) -> bool:
