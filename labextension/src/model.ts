@@ -7,7 +7,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { ApiClient, ApiError } from './api';
 import { pollDelay, queueBusy } from './badges';
 import * as req from './request';
-import { ISort, nextSort, rowKey, toggleStar } from './table';
+import { ISort, nextSort, rowKey, starKey, starsOf, toggleStar } from './table';
 import { IExpTable, IJob, IQueueStatus, IRow } from './types';
 
 /** The settings of plugin.json. */
@@ -55,6 +55,7 @@ export class SidebarModel {
   filter = '';
   onlyChanged = false;
   starredOnly = false;
+  /** Every saved star, project-scoped (see `starKey`); `starredHere` is this project's. */
   starred = new Set<string>();
   /** Checked rows, in the order they were checked. */
   selection: string[] = [];
@@ -114,8 +115,13 @@ export class SidebarModel {
     this.emit();
   }
 
+  /** The starred rows' keys in the project shown. */
+  get starredHere(): Set<string> {
+    return starsOf(this.table?.project ?? this.path, this.starred);
+  }
+
   toggleStar(key: string): void {
-    this.starred = toggleStar(this.starred, key);
+    this.starred = toggleStar(this.starred, starKey(this.table?.project ?? this.path, key));
     void this.stars.save([...this.starred]);
     this.emit();
   }

@@ -129,7 +129,7 @@ function ProjectName({ project }: { project: string | undefined }): JSX.Element 
 function Loaded({ model, actions }: IViewProps): JSX.Element {
   const table = model.table!;
   const entries = model.queue?.entries ?? [];
-  const rows = arrangeRows(sortRows(filterRows(table.rows, model.filter), model.sort), model.starred, {
+  const rows = arrangeRows(sortRows(filterRows(table.rows, model.filter), model.sort), model.starredHere, {
     starredOnly: model.starredOnly,
     max: model.settings.maxRows
   });
@@ -298,7 +298,7 @@ function Row(props: {
 }): JSX.Element {
   const { row, model, actions, columns, badge } = props;
   const key = rowKey(row);
-  const starred = model.starred.has(key);
+  const starred = model.starredHere.has(key);
   const checkpoint = CHECKPOINT_TYPES.includes(row.typ);
   const experiment = isExperiment(row) && !checkpoint;
   const notebooks = row.notebooks ?? [];

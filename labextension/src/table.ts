@@ -255,6 +255,27 @@ export function arrangeRows(rows: IRow[], starred: Set<string>, options: IRowOpt
   return shown.slice(0, Math.max(0, options.max));
 }
 
+/**
+ * The key a star is saved under: the row's key within its project (the repository's path
+ * relative to the server root, as `GET experiments` names it), so a star on `workspace`
+ * or `main` in one project is not a star in every other.
+ */
+export function starKey(project: string, key: string): string {
+  return `${project}\u0000${key}`;
+}
+
+/** The row keys of `project` among saved star keys. */
+export function starsOf(project: string, starred: Iterable<string>): Set<string> {
+  const prefix = starKey(project, '');
+  const keys = new Set<string>();
+  for (const saved of starred) {
+    if (saved.startsWith(prefix)) {
+      keys.add(saved.slice(prefix.length));
+    }
+  }
+  return keys;
+}
+
 /** Toggle a key in a set of starred keys (a new set). */
 export function toggleStar(starred: Set<string>, key: string): Set<string> {
   const next = new Set(starred);

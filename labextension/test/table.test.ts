@@ -7,6 +7,8 @@ import {
   groupColumns,
   nextSort,
   sortRows,
+  starKey,
+  starsOf,
   toggleStar,
   visibleColumns
 } from '../src/table';
@@ -150,5 +152,22 @@ describe('cellText', () => {
     expect(cellText('x')).toBe('x');
     expect(cellText([1, 2])).toBe('[1,2]');
     expect(cellText(true)).toBe('true');
+  });
+});
+
+describe('project-scoped stars', () => {
+  it('keeps a star to the project it was given in', () => {
+    const saved = [
+      starKey('proj-a', 'workspace'),
+      starKey('proj-a', 'aaaa111'),
+      starKey('', 'main')
+    ];
+    expect([...starsOf('proj-a', saved)].sort()).toEqual(['aaaa111', 'workspace']);
+    expect([...starsOf('proj-b', saved)]).toEqual([]);
+    expect([...starsOf('', saved)]).toEqual(['main']);
+  });
+
+  it('does not mistake a project whose name starts like another', () => {
+    expect([...starsOf('proj', [starKey('proj-a', 'x')])]).toEqual([]);
   });
 });
