@@ -133,3 +133,52 @@ def test_a_cancelled_temp_run_leaves_no_worktree(make_project: Any) -> None:
     worktrees = git_out(root, "worktree", "list").splitlines()
     assert len(worktrees) == 1  # the temporary worktree is gone
     assert not (root / "prepared.txt").exists()  # the workspace was never touched
+
+
+# A notebook stage run in-process by the engine: its kernel is the process to stop.
+NOTEBOOK_PIPELINE = """\
+stages:
+  train:
+    cmd: jupyter exp notebook train.ipynb -p train
+    deps: [train.ipynb]
+    params: [train]
+    outs: [train.out.ipynb]
+"""
+
+
+def slow_notebook(ignore_interrupts: bool) -> str:
+    import nbformat
+
+    params = nbformat.v4.new_code_cell("lr = 0.1")
+    params.metadata["tags"] = ["parameters"]
+    body = "import os, pathlib, signal, time\n"
+    if ignore_interrupts:  # a cell that swallows Ctrl+C: the kernel must be killed
+        body += "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+    body += "pathlib.Path('kernel.pid').write_text(str(os.getpid()))\ntime.sleep(120)\n"
+    nb = nbformat.v4.new_notebook(cells=[params, nbformat.v4.new_code_cell(body)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    return nbformat.writes(nb)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("ignore_interrupts", [False, True], ids=["interrupted", "killed"])
+def test_a_cancelled_notebook_stage_stops_its_kernel(
+    make_project: Any, ignore_interrupts: bool
+) -> None:
+    root = make_project(
+        {
+            "dvc.yaml": NOTEBOOK_PIPELINE,
+            "params.yaml": "train:\n  lr: 0.1\n",
+            "train.ipynb": slow_notebook(ignore_interrupts),
+        }
+    )
+    token = CancelToken()
+    thread = cancel_when(root / "kernel.pid", token)
+    started = time.monotonic()
+    with pytest.raises(RunCancelledError, match="stage 'train'"):
+        Project(root).exp_run(params=["train.lr=0.2"], name="stopped", cancel=token)
+    thread.join()
+    # Well before the cell's 120 s sleep: interrupted at once, or killed after the grace.
+    assert time.monotonic() - started < 60
+    assert exp_refs(root) == {}
+    assert not alive(int((root / "kernel.pid").read_text()))

@@ -353,7 +353,13 @@ class _Reproducer:
             for command in commands:
                 runner = in_process_runner(command)
                 if runner is not None:
-                    code = runner(cwd=cwd, env=env, stage=stage.address, on_event=self.emit)
+                    code = runner(
+                        cwd=cwd,
+                        env=env,
+                        stage=stage.address,
+                        on_event=self.emit,
+                        cancel=self.options.cancel,
+                    )
                 else:
                     code = run_command(
                         command,
@@ -364,8 +370,7 @@ class _Reproducer:
                         cancel=self.options.cancel,
                     )
                 if self.options.cancel is not None:
-                    # An in-process command is not interrupted; the run stops after it.
-                    self.options.cancel.check(stage.address)
+                    self.options.cancel.check(stage.address)  # stopped as it ended
                 if code != 0:
                     error = StageFailedError(stage.address, code, command)
                     self.emit(StageFailed(stage=stage.address, returncode=code, message=str(error)))

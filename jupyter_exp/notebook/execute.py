@@ -18,11 +18,13 @@ import contextlib
 import logging
 import os
 import re
+import signal
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import (
     InvalidArgumentError,
@@ -44,6 +46,15 @@ __all__ = ["DEFAULT_KERNEL", "NotebookRun", "execute_notebook"]
 DEFAULT_KERNEL = "python3"
 # nbclient skips code cells carrying this tag (its ``skip_cells_with_tag`` default).
 _SKIP_TAG = "skip-execution"
+
+
+class Cancellable(Protocol):
+    """What a run is stopped with (:class:`~jupyter_exp.core.cancel.CancelToken`)."""
+
+    @property
+    def cancelled(self) -> bool: ...
+
+
 # How many lines of the kernel's traceback the error keeps.
 _TRACEBACK_LINES = 8
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -70,6 +81,7 @@ def execute_notebook(
     on_event: EventSink = ignore_events,
     cmd: str | None = None,
     start_timeout: float = 60.0,
+    cancel: Cancellable | None = None,
 ) -> NotebookRun:
     """Run ``request`` with papermill; the kernel runs in ``cwd`` with ``env``.
 
@@ -82,7 +94,10 @@ def execute_notebook(
 
     Raises :class:`NotebookCellError` when a cell raises or the kernel dies,
     :class:`KernelNotFoundError`, :class:`ParamsFileError`/:class:`MissingParamError`
-    for bad ``-p`` keys, and ``KeyboardInterrupt`` after stopping the kernel.
+    for bad ``-p`` keys, and ``KeyboardInterrupt`` after stopping the kernel. Once
+    ``cancel`` (a :class:`~jupyter_exp.core.cancel.CancelToken`) is cancelled, the
+    kernel is interrupted, then killed if the cell does not stop within a grace period;
+    the run then fails as a dead or interrupted kernel does.
     """
     started = time.monotonic()
     base = Path(cwd) if cwd is not None else Path.cwd()
@@ -115,7 +130,11 @@ def execute_notebook(
     target.parent.mkdir(parents=True, exist_ok=True)
     progress = _Progress(nb, stage or "", request.notebook, on_event)
     progress.report()
-    nb = _run(nb, kernel, target, base, env, progress, start_timeout, facts, request.output)
+    kernels: list[Any] = []  # the stage's kernel manager, once started (for cancel)
+    with _stop_kernel_on_cancel(cancel, kernels):
+        nb = _run(
+            nb, kernel, target, base, env, progress, start_timeout, facts, request.output, kernels
+        )
     from papermill.iorw import write_ipynb
 
     write_ipynb(nb, str(target))
@@ -223,8 +242,10 @@ def _run(
     start_timeout: float,
     facts: dict[str, Any],
     output: str,
+    kernels: list[Any],
 ) -> NotebookNode:
-    """Execute every cell; the notebook is saved to ``target`` as it goes."""
+    """Execute every cell; the notebook is saved to ``target`` as it goes. The kernel
+    manager is appended to ``kernels`` when its kernel has started."""
     from nbclient.exceptions import DeadKernelError
     from papermill.engines import papermill_engines
     from papermill.exceptions import PapermillExecutionError
@@ -244,7 +265,7 @@ def _run(
                 stderr_file=progress.output("stderr"),
                 # nbclient options papermill passes through:
                 shutdown_kernel="immediate",  # graceful shutdown can stall ~3 s
-                kernel_manager_class=_kernel_manager_class(cwd, env),
+                kernel_manager_class=_kernel_manager_class(cwd, env, kernels),
                 on_cell_execute=progress.on_cell_execute,
                 on_cell_executed=progress.on_cell_executed,
             )
@@ -291,8 +312,11 @@ def _kernel_spec_manager() -> Any:
     )
 
 
-def _kernel_manager_class(cwd: Path, env: Mapping[str, str] | None) -> type:
-    """An AsyncKernelManager starting its kernel in ``cwd`` with ``env``.
+def _kernel_manager_class(
+    cwd: Path, env: Mapping[str, str] | None, started: list[Any] | None = None
+) -> type:
+    """An AsyncKernelManager starting its kernel in ``cwd`` with ``env``; each manager
+    whose kernel started is appended to ``started``.
 
     nbclient creates the manager from a class (and owns, hence shuts down, the kernel
     it starts), so the stage's directory and variables travel in a subclass.
@@ -316,8 +340,58 @@ def _kernel_manager_class(cwd: Path, env: Mapping[str, str] | None) -> type:
             kw.setdefault("cwd", str(cwd))
             kw.setdefault("env", dict(kernel_env))
             await super().start_kernel(**kw)
+            if started is not None:
+                started.append(self)
 
     return StageKernelManager
+
+
+# How often a cancellable run looks at its token, and how long an interrupted cell may
+# take to stop before its kernel is killed (seconds).
+_CANCEL_POLL = 0.1
+_INTERRUPT_GRACE = 3.0
+
+
+@contextlib.contextmanager
+def _stop_kernel_on_cancel(cancel: Cancellable | None, kernels: list[Any]) -> Iterator[None]:
+    """While the body runs, a thread stops the kernels in ``kernels`` once ``cancel`` is
+    cancelled: SIGINT first (the running cell raises KeyboardInterrupt), then SIGKILL
+    after a grace period. nbclient then reports the failed cell or the dead kernel."""
+    if cancel is None:
+        yield
+        return
+    finished = threading.Event()
+
+    def watch() -> None:
+        while not finished.wait(_CANCEL_POLL):
+            if cancel.cancelled:
+                break
+        else:
+            return
+        processes = [p for p in (_kernel_process(km) for km in kernels) if p is not None]
+        for process in processes:
+            with contextlib.suppress(OSError):
+                process.send_signal(signal.SIGINT)
+        if finished.wait(_INTERRUPT_GRACE):
+            return
+        for process in processes:
+            with contextlib.suppress(OSError):
+                process.kill()
+
+    watcher = threading.Thread(target=watch, name="jupyter-exp-notebook-cancel", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        finished.set()
+        watcher.join()
+
+
+def _kernel_process(manager: Any) -> Any:
+    """The kernel's ``Popen`` (local kernels), or None."""
+    provisioner = getattr(manager, "provisioner", None)
+    process = getattr(provisioner, "process", None)
+    return process if process is not None and process.poll() is None else None
 
 
 def _curve_available() -> bool:

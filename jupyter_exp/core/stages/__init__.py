@@ -14,15 +14,26 @@ from pathlib import Path
 from typing import Protocol
 
 from ...events import EventSink
+from ..cancel import CancelToken
 
 
 class InProcessRunner(Protocol):
     """A command we execute without a shell."""
 
     def __call__(
-        self, *, cwd: Path, env: Mapping[str, str], stage: str, on_event: EventSink
+        self,
+        *,
+        cwd: Path,
+        env: Mapping[str, str],
+        stage: str,
+        on_event: EventSink,
+        cancel: CancelToken | None = None,
     ) -> int:
-        """Run to completion and return an exit status (0 = success)."""
+        """Run to completion and return an exit status (0 = success).
+
+        Once ``cancel`` is cancelled, stop as soon as possible and raise
+        :class:`~jupyter_exp.errors.RunCancelledError`.
+        """
         ...
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ...events import EventSink, StageFailed
 from ...notebook import NotebookRequest, parse_command
+from ..cancel import CancelToken
 from . import InProcessRunner, register_in_process
 
 __all__ = ["NotebookRunner", "notebook_runner"]
@@ -30,22 +31,38 @@ class NotebookRunner:
         self.cmd = cmd
 
     def __call__(
-        self, *, cwd: Path, env: Mapping[str, str], stage: str, on_event: EventSink
+        self,
+        *,
+        cwd: Path,
+        env: Mapping[str, str],
+        stage: str,
+        on_event: EventSink,
+        cancel: CancelToken | None = None,
     ) -> int:
         """Execute the notebook; return 0, or raise the notebook's error.
 
         A cell error is raised (not returned as a status) so the engine reports the
         cell and the exception; the ``StageFailed`` event is sent first, as the engine
-        does for a non-zero exit status.
+        does for a non-zero exit status. A cancelled run stops the kernel (see
+        :func:`~jupyter_exp.notebook.execute.execute_notebook`) and raises
+        :class:`~jupyter_exp.errors.RunCancelledError`.
         """
         from ...errors import NotebookError
         from ...notebook.execute import execute_notebook
 
         try:
             execute_notebook(
-                self.request, cwd=cwd, env=env, stage=stage, on_event=on_event, cmd=self.cmd
+                self.request,
+                cwd=cwd,
+                env=env,
+                stage=stage,
+                on_event=on_event,
+                cmd=self.cmd,
+                cancel=cancel,
             )
         except NotebookError as error:
+            if cancel is not None:
+                cancel.check(stage)  # the kernel was stopped because of the cancel
             on_event(StageFailed(stage=stage, returncode=error.returncode, message=str(error)))
             raise
         return 0
