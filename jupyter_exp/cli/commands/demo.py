@@ -120,6 +120,9 @@ def next_steps(demo: Demo) -> None:
         "jupyter exp dag --mermaid",
     ):
         demo.ui.write(f"  {hint}")
+    demo.ui.write("Or in JupyterLab, where the Experiments sidebar shows them:", style="bold")
+    demo.ui.write(f"  jupyter lab {demo.root}")
+    demo.ui.write("  and in a notebook: %load_ext jupyter_exp, then %exp_show --widget")
 
 
 STEPS: tuple[Callable[[Demo], None], ...] = (
