@@ -193,3 +193,29 @@ def test_forty_entries_on_two_workers_all_land_none_twice(make_project) -> None:
     owners = {e.owner["pid"] for e in finished}
     assert len(owners) == 2  # both workers took a share
     print(f"40 entries, -j 2: {elapsed:.1f}s")
+
+
+def test_reaping_spares_the_worktree_of_an_entry_claimed_meanwhile(project: Path) -> None:
+    """The reaper lists entries, then worktrees: an entry claimed in between (still
+    Queued in its list) holds its run lock, so its worktree and stage are left alone."""
+    import subprocess
+
+    from jupyter_exp.experiments.queue.entry import reap
+
+    (entry,) = Project(project).exp_run(queue=True, params=["train.lr=0.3"], name="claimed")
+    store = QueueStore(project)
+    folder = store.worktree_path(entry.id)
+    folder.mkdir(parents=True)
+    lock = store.entry_lock(entry.id)
+    assert lock.try_acquire()  # what a worker holds from its claim to the run's end
+    stage = subprocess.Popen(["sleep", "60"], cwd=folder)
+    try:
+        reap(str(project))
+        assert folder.is_dir()
+        assert stage.poll() is None, "the running entry's stage was killed"
+    finally:
+        lock.release()
+    # Once nobody holds it, a leftover worktree is cleaned up, stage included.
+    reap(str(project))
+    assert not folder.exists()
+    assert _until(lambda: stage.poll() is not None, 10, "the leftover stage to be stopped")

@@ -97,24 +97,43 @@ def reap(root: str) -> list[str]:
     if not store.dir.is_dir():
         return []
     reaped = []
-    running = set()
-    for entry in store.entries():
+    entries = store.entries()
+    for entry in entries:
         if entry.state != RUNNING:
             continue
         lock = store.entry_lock(entry.id)
         if not lock.try_acquire():
-            running.add(store.worktree_path(entry.id).name)
-            continue
+            continue  # its run is alive
         try:
             if _claim(store, entry.id, None, only_dead=True) is not None:
                 reaped.append(entry.id)
         finally:
             lock.release()
     exps = store.repo.tmp_dir / "exps"
-    leftovers = [p for p in exps.glob("q-*") if p.name not in running] if exps.is_dir() else []
-    for folder in leftovers:
-        _remove_worktree(store, folder)
+    if exps.is_dir():
+        owners = {store.worktree_path(entry.id).name: entry.id for entry in entries}
+        for folder in exps.glob("q-*"):
+            _remove_unowned_worktree(store, folder, owners.get(folder.name))
     return reaped
+
+
+def _remove_unowned_worktree(store: QueueStore, folder: Path, entry_id: str | None) -> None:
+    """Remove ``folder`` unless its entry's run holds the entry's lock.
+
+    The lock is taken (not just looked at) and kept while removing: an entry claimed
+    by a worker after the entries were listed holds it from before its worktree exists
+    until its run ends, so a worktree in use is never removed, nor its stage killed.
+    """
+    if entry_id is None:
+        _remove_worktree(store, folder)  # its entry is gone: nobody can claim it
+        return
+    lock = store.entry_lock(entry_id)
+    if not lock.try_acquire():
+        return
+    try:
+        _remove_worktree(store, folder)
+    finally:
+        lock.release()
 
 
 # --- claiming -------------------------------------------------------------------------------
