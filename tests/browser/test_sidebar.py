@@ -65,6 +65,15 @@ def widen_sidebar(page: Any, x: int = 820) -> None:
     page.mouse.up()
 
 
+def open_sidebar(page: Any, server: Any, *, widen: bool = True) -> None:
+    """Open JupyterLab on ``server``, then the Experiments panel (widened by default)."""
+    page.goto(server.url("lab"))
+    page.wait_for_selector(SIDEBAR_TAB, timeout=60_000)
+    page.click(SIDEBAR_TAB)
+    if widen:
+        widen_sidebar(page)
+
+
 def badge(page: Any, name: str) -> Any:
     return page.locator(ROW.format(name)).locator('[data-testid="exp-badge"]')
 
@@ -84,10 +93,7 @@ def test_sidebar_sort_queue_run_apply(
         subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
     server = lab(root)
 
-    page.goto(server.url("lab"))
-    page.wait_for_selector(SIDEBAR_TAB, timeout=60_000)
-    page.click(SIDEBAR_TAB)
-    widen_sidebar(page)
+    open_sidebar(page, server)
     for name in EXPERIMENTS:
         page.wait_for_selector(ROW.format(name))
     assert page.locator('[data-testid="exp-error"]').count() == 0
@@ -176,10 +182,7 @@ def test_sidebar_run_now_and_cancel(
     """Run at once (a server job) from the form, then cancel a slow run."""
     root = make_project(FILES)
     server = lab(root)
-    page.goto(server.url("lab"))
-    page.wait_for_selector(SIDEBAR_TAB, timeout=60_000)
-    page.click(SIDEBAR_TAB)
-    widen_sidebar(page)
+    open_sidebar(page, server)
     page.wait_for_selector(ROW.format("main"))
 
     page.fill('[data-testid="exp-param-input"][data-param="train.lr"]', "0.15")
@@ -240,10 +243,7 @@ def test_sidebar_opens_the_executed_notebook(
     )
     Project(root).exp_run(params=["train.lr=0.3"], name="nb")
     server = lab(root)
-    page.goto(server.url("lab"))
-    page.wait_for_selector(SIDEBAR_TAB, timeout=60_000)
-    page.click(SIDEBAR_TAB)
-    widen_sidebar(page)
+    open_sidebar(page, server)
     page.locator(ROW.format("nb")).locator('[data-testid="exp-action-notebook"]').click()
     page.wait_for_function(
         """() => {
@@ -283,9 +283,7 @@ def test_sidebar_follows_the_file_browser_and_the_open_file(
     Project(project).exp_run(params=["train.lr=0.2"], name="inside")
 
     server = lab(root)
-    page.goto(server.url("lab"))
-    page.wait_for_selector(SIDEBAR_TAB, timeout=60_000)
-    page.click(SIDEBAR_TAB)
+    open_sidebar(page, server, widen=False)
     error = page.wait_for_selector('[data-testid="exp-error"]')
     assert error.get_attribute("data-error") == "NotInRepositoryError"
     assert error.inner_text().strip()

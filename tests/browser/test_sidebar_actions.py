@@ -11,7 +11,7 @@ from typing import Any
 
 from jupyter_exp import Project
 
-from .test_sidebar import EXPERIMENTS, FILES, ROW, SIDEBAR_TAB, widen_sidebar
+from .test_sidebar import EXPERIMENTS, FILES, ROW, open_sidebar
 
 
 def git_lines(root: Path, *args: str) -> list[str]:
@@ -35,10 +35,7 @@ def test_branch_remove_and_apply_over_edits(
     for name, lr in EXPERIMENTS.items():
         project.exp_run(params=[f"train.lr={lr}"], name=name)
     server = lab(root)
-    page.goto(server.url("lab"))
-    page.wait_for_selector(SIDEBAR_TAB, timeout=60_000)
-    page.click(SIDEBAR_TAB)
-    widen_sidebar(page)
+    open_sidebar(page, server)
     for name in EXPERIMENTS:
         page.wait_for_selector(ROW.format(name))
 

@@ -12,15 +12,9 @@ from exp_project import FILES
 
 from jupyter_exp import Project
 
-from .test_sidebar import ROW, SIDEBAR_TAB
+from .test_sidebar import ROW, open_sidebar
 
 PROJECT = '[data-testid="exp-project"]'
-
-
-def open_sidebar(page: Any, server: Any) -> None:
-    page.goto(server.url("lab"))
-    page.wait_for_selector(SIDEBAR_TAB, timeout=60_000)
-    page.click(SIDEBAR_TAB)
 
 
 def test_header_names_a_nested_project_and_a_root_project(
@@ -37,7 +31,7 @@ def test_header_names_a_nested_project_and_a_root_project(
     Project(nested).exp_run(params=["train.lr=0.3"], name="inner")
     server = lab(root)
 
-    open_sidebar(page, server)
+    open_sidebar(page, server, widen=False)
     page.wait_for_selector(ROW.format("outer"))
     header = page.locator(PROJECT)
     assert header.inner_text() == root.name
